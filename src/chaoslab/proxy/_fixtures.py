@@ -1,0 +1,1 @@
+"""pytest fixtures of chaoslab.proxy (registered through the pytest11 entry point)."""

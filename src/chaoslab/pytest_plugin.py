@@ -1,0 +1,1 @@
+"""The chaoslab pytest plugin: markers, options, and the core fixtures."""

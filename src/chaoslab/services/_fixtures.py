@@ -1,0 +1,1 @@
+"""pytest fixtures of chaoslab.services (registered through the pytest11 entry point)."""
