@@ -186,7 +186,7 @@ class FaultInjector:
 
         Returns the `Injection`, which ends when its `with` block does.
         """
-        from chaoslab.inject._points import declared_supports
+        from chaoslab.inject._points import declared_families, declared_supports, may_match_prefix
 
         target = Target.of(target)
         schedule = schedule if schedule is not None else Always()
@@ -200,6 +200,13 @@ class FaultInjector:
                     raise UnsupportedFaultError(
                         [("fault", f"{point!r} cannot apply {fault.kind!r}; it supports: {names}")]
                     )
+            for prefix, allowed in declared_families().items():
+                if type(fault) not in allowed and any(
+                    may_match_prefix(p, prefix) for p in target.patterns
+                ):
+                    names = ", ".join(sorted(f.kind for f in allowed))
+                    problem = f"'{prefix}*' cannot apply {fault.kind!r}; it supports: {names}"
+                    raise UnsupportedFaultError([("fault", problem)])
             label = name or f"{fault.kind}-{next(self._names)}"
             injection = Injection(self, label, target, fault, schedule, self.clock.now())
             self._injections = (*self._injections, injection)

@@ -46,6 +46,9 @@ R = TypeVar("R")
 _lock = threading.Lock()
 _current: FaultInjector | None = None
 _declared: dict[str, frozenset[type[Fault]]] = {}
+# Points named per call (one per URL, per Redis command) cannot be declared one
+# by one; a family declares the faults of every point whose name has a prefix.
+_families: dict[str, frozenset[type[Fault]]] = {}
 
 STREAM_FAULTS: frozenset[type[Fault]] = GENERIC_FAULTS | {DropMidStream}
 
@@ -66,6 +69,31 @@ def declared_supports() -> dict[str, frozenset[type[Fault]]]:
     """The faults each declared (decorated) point can apply."""
     with _lock:
         return dict(_declared)
+
+
+def declare_family(prefix: str, supports: frozenset[type[Fault]]) -> None:
+    """Declare the faults that every point named `prefix...` can apply.
+
+    For seams that name a point per call (e.g. `http.GET host/path`), so that
+    injecting a fault they cannot apply fails at `inject()` time.
+    """
+    with _lock:
+        _families[prefix] = supports
+
+
+def declared_families() -> dict[str, frozenset[type[Fault]]]:
+    """The families declared with `declare_family`, by name prefix."""
+    with _lock:
+        return dict(_families)
+
+
+def may_match_prefix(pattern: str, prefix: str) -> bool:
+    """Whether the glob `pattern` can match some name starting with `prefix`."""
+    cut = min((i for i, ch in enumerate(pattern) if ch in "*?["), default=None)
+    if cut is None:
+        return pattern.startswith(prefix)
+    literal = pattern[:cut]
+    return literal.startswith(prefix) or prefix.startswith(literal)
 
 
 class InjectionPoint:
