@@ -1,0 +1,423 @@
+"""`ProcessService`: any command as a managed service, and the base of Redis and PostgreSQL.
+
+The process runs in its own process group, in a temporary working folder, with
+stdout and stderr captured to a log file there. kill -9, SIGSTOP and SIGCONT
+reach the whole process tree (group and descendants), as a crash or a frozen
+VM would: PostgreSQL puts each backend in a session of its own, so signalling
+the group alone would leave its connections answering.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, ClassVar, Literal, Self
+
+from chaoslab.clock import Clock, SystemClock
+from chaoslab.errors import ServiceError
+from chaoslab.observe import EventBus, default_bus
+from chaoslab.services import _cleanup
+from chaoslab.services._binaries import ServiceUser
+from chaoslab.services._events import (
+    ServiceEvent,
+    ServiceKilled,
+    ServicePaused,
+    ServiceResumed,
+    ServiceStarted,
+    ServiceStopped,
+)
+from chaoslab.services._readiness import Readiness
+
+__all__ = ["ProcessService", "ServiceState", "free_port"]
+
+ServiceState = Literal["new", "running", "paused", "exited", "stopped"]
+
+_POLL = 0.02  # seconds between readiness probes and exit checks
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it).
+
+    Example:
+        >>> 0 < free_port() < 65536
+        True
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ProcessService:
+    """A command run as a service: start, wait healthy, stop, kill -9, pause, restart.
+
+    `command` may use the placeholders `{port}`, `{host}` and `{workdir}`. A free
+    port is picked when the command mentions `{port}` and none is given; it stays
+    the same across restarts, so clients reconnect to the same address.
+
+    Example:
+        >>> import sys
+        >>> from chaoslab.services import ProcessService, PortOpen
+        >>> cmd = [sys.executable, "-m", "http.server", "{port}", "--bind", "127.0.0.1"]
+        >>> with ProcessService(cmd, name="web", ready=PortOpen()) as web:  # doctest: +SKIP
+        ...     web.pause()       # SIGSTOP: connections hang
+        ...     web.resume()      # SIGCONT
+        ...     web.kill()        # SIGKILL, as in a crash
+        ...     web.start()       # same port, same folder
+    """
+
+    stop_signal: ClassVar[signal.Signals] = signal.SIGTERM
+    scheme: ClassVar[str] = "tcp"
+
+    def __init__(
+        self,
+        command: Sequence[str],
+        *,
+        name: str = "process",
+        ready: Readiness | Sequence[Readiness] = (),
+        port: int | None = None,
+        env: Mapping[str, str] | None = None,
+        workdir: str | Path | None = None,
+        start_timeout: float = 15.0,
+        stop_timeout: float = 5.0,
+        events: EventBus | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.name = name
+        self._command = list(command)
+        self._ready = (ready,) if isinstance(ready, Readiness) else tuple(ready)
+        if port is None and any("{port}" in arg for arg in self._command):
+            port = free_port()
+        self._port = port
+        self._env = dict(env or {})
+        self._own_workdir = workdir is None
+        self._workdir = Path(workdir) if workdir is not None else None
+        self.start_timeout = start_timeout
+        self.stop_timeout = stop_timeout
+        self._events = events
+        self._clock: Clock = clock or SystemClock()
+        self._user: ServiceUser | None = None  # set by services that must not run as root
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+        self._log_offset = 0
+        self._paused = False
+        self._prepared = False
+        self._lock = threading.RLock()
+
+    # -- what it is -----------------------------------------------------------------
+
+    @property
+    def host(self) -> str:
+        """The address the service listens on: always loopback."""
+        return "127.0.0.1"
+
+    @property
+    def port(self) -> int | None:
+        """The TCP port, stable across restarts (None for a command without one)."""
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """Where clients connect, e.g. `tcp://127.0.0.1:54321`."""
+        return f"{self.scheme}://{self.host}:{self._port}"
+
+    @property
+    def workdir(self) -> Path:
+        """The service's folder (data, log); created on first start."""
+        if self._workdir is None:
+            self._workdir = Path(tempfile.mkdtemp(prefix=f"chaoslab-{self.name}-"))
+            _cleanup.track_dir(self._workdir)
+        return self._workdir
+
+    @property
+    def log_path(self) -> Path:
+        """The file holding the process's stdout and stderr, across restarts."""
+        return self.workdir / f"{self.name}.log"
+
+    @property
+    def pid(self) -> int | None:
+        """The main process id while it runs."""
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def state(self) -> ServiceState:
+        """`new`, `running`, `paused`, `exited` (died on its own) or `stopped` (by us)."""
+        if self._proc is None:
+            return "new"
+        if self._proc.returncode is not None:
+            return "stopped"  # reaped by stop() or kill()
+        if self._exited():
+            return "exited"
+        return "paused" if self._paused else "running"
+
+    @property
+    def running(self) -> bool:
+        """True while the process is alive (paused counts as alive)."""
+        return self.state in ("running", "paused")
+
+    def logs(self, *, since_start: bool = False) -> str:
+        """The captured output, of every start or only of the current one."""
+        try:
+            with self.log_path.open("rb") as f:
+                f.seek(self._log_offset if since_start else 0)
+                return f.read().decode(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def log_tail(self, lines: int = 30) -> str:
+        """The last `lines` lines of the log, for error messages."""
+        return "\n".join(self.logs().splitlines()[-lines:])
+
+    # -- hooks for subclasses -----------------------------------------------------------
+
+    def _prepare(self) -> None:
+        """Called once before the first start (e.g. initdb)."""
+
+    def _arguments(self) -> list[str]:
+        fields = {"port": self._port, "host": self.host, "workdir": self.workdir}
+        return [arg.format(**fields) for arg in self._command]
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> Self:
+        """Start the process and wait until it is ready.
+
+        Raises:
+            ServiceError: already running, failed to spawn, exited early, or not
+                ready within `start_timeout`; the message carries the log tail.
+        """
+        with self._lock:
+            if self.running:
+                raise ServiceError(f"{self.name} is already running (pid {self.pid})")
+            self._reap()
+            began = self._clock.now()
+            if not self._prepared:
+                self.workdir.mkdir(parents=True, exist_ok=True)
+                self._prepare()
+                self._prepared = True
+            self._spawn()
+            try:
+                self.wait_healthy()
+            except BaseException:
+                self._kill_group()
+                raise
+            self._emit(ServiceStarted, url=self.url, seconds=self._clock.now() - began)
+            return self
+
+    def _spawn(self) -> None:
+        self._log = self.log_path.open("ab")
+        self._log_offset = self._log.tell()
+        user = self._user
+        try:
+            self._proc = subprocess.Popen(  # noqa: S603 - the command is the caller's own
+                self._arguments(),
+                stdin=subprocess.DEVNULL,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                cwd=self.workdir,
+                env={**os.environ, **self._env},
+                start_new_session=True,
+                user=user.uid if user else None,
+                group=user.gid if user else None,
+                extra_groups=[] if user else None,
+                preexec_fn=_cleanup.parent_death_signal(),  # noqa: PLW1509 - prctl only
+            )
+        except OSError as exc:
+            self._close_log()
+            raise ServiceError(f"{self.name}: cannot run {self._command[0]}: {exc}") from exc
+        self._paused = False
+        _cleanup.track(self._proc.pid)
+
+    def _probe_once(self) -> bool:
+        return all(check.probe(self) for check in self._ready)
+
+    def _check_progress(self, deadline: float) -> None:
+        if self._proc is None:
+            raise ServiceError(f"{self.name} is not started")
+        if self._exited():
+            code = self._proc.wait()
+            raise ServiceError(
+                f"{self.name} exited with code {code} before it was ready; "
+                f"last log lines:\n{self.log_tail()}"
+            )
+        if self._clock.now() >= deadline:
+            raise ServiceError(
+                f"{self.name} not ready within {self.start_timeout:g}s "
+                f"(checks: {', '.join(map(repr, self._ready)) or 'none'}); "
+                f"last log lines:\n{self.log_tail()}"
+            )
+
+    def wait_healthy(self, timeout: float | None = None) -> None:
+        """Block until every readiness check passes (bounded by `timeout` or start_timeout).
+
+        Raises:
+            ServiceError: the process exited, or the time ran out.
+        """
+        deadline = self._clock.now() + (self.start_timeout if timeout is None else timeout)
+        while True:
+            self._check_progress(deadline)
+            if self._probe_once():
+                return
+            self._clock.sleep(_POLL)
+
+    async def wait_healthy_async(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        """`wait_healthy` for asyncio: probes run in a worker thread, the loop stays free."""
+        deadline = self._clock.now() + (self.start_timeout if timeout is None else timeout)
+        while True:
+            self._check_progress(deadline)
+            if await asyncio.to_thread(self._probe_once):
+                return
+            await self._clock.sleep_async(_POLL)
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Ask the process to exit (its stop signal), SIGKILL it after `timeout`.
+
+        Nothing happens if it is not running.
+        """
+        with self._lock:
+            if self._proc is None or self._proc.returncode is not None:
+                return
+            pid = self._proc.pid
+            if self._paused:
+                self._signal_group(signal.SIGCONT)  # a stopped process cannot act on SIGTERM
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, self.stop_signal)
+            if not self._wait_exit(self.stop_timeout if timeout is None else timeout):
+                self._signal_group(signal.SIGKILL)
+            code = self._kill_group()
+            self._emit(ServiceStopped, pid=pid, returncode=code)
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group, as in a crash or an OOM kill."""
+        with self._lock:
+            if self._proc is None or self._proc.returncode is not None:
+                raise ServiceError(f"{self.name} is not running")
+            pid = self._proc.pid
+            self._kill_group()
+            self._emit(ServiceKilled, pid=pid)
+
+    def pause(self) -> None:
+        """SIGSTOP the process group: sockets stay open, nothing answers."""
+        with self._lock:
+            self._require_running()
+            self._signal_group(signal.SIGSTOP)
+            self._paused = True
+            self._emit(ServicePaused)
+
+    def resume(self) -> None:
+        """SIGCONT the process group after `pause`."""
+        with self._lock:
+            self._require_running()
+            self._signal_group(signal.SIGCONT)
+            self._paused = False
+            self._emit(ServiceResumed)
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[Self]:
+        """Pause for the duration of a `with` block, resuming also on error."""
+        self.pause()
+        try:
+            yield self
+        finally:
+            if self.running:
+                self.resume()
+
+    def restart(self, *, kill: bool = False) -> Self:
+        """Stop (or SIGKILL with `kill=True`) and start again on the same port and folder."""
+        with self._lock:
+            if kill and self.running:
+                self.kill()
+            else:
+                self.stop()
+            return self.start()
+
+    def close(self) -> None:
+        """Stop the process and remove the folder chaoslab created for it."""
+        with self._lock:
+            try:
+                self.stop()
+            finally:
+                self._kill_group()
+                if self._own_workdir and self._workdir is not None:
+                    shutil.rmtree(self._workdir, ignore_errors=True)
+                    _cleanup.forget_dir(self._workdir)
+
+    def __enter__(self) -> Self:
+        if not self.running:
+            self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} {self.state} {self.url}>"
+
+    # -- process plumbing -------------------------------------------------------------
+
+    def _require_running(self) -> None:
+        if not self.running:
+            raise ServiceError(f"{self.name} is not running (state: {self.state})")
+
+    def _exited(self) -> bool:
+        proc = self._proc
+        if proc is None or proc.returncode is not None:
+            return True
+        # WNOWAIT: look without reaping, so the pid (= the group id) cannot be reused
+        # before the whole group has been signalled.
+        result = os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        return result is not None
+
+    def _wait_exit(self, timeout: float) -> bool:
+        deadline = self._clock.now() + timeout
+        while not self._exited():
+            if self._clock.now() >= deadline:
+                return False
+            self._clock.sleep(_POLL)
+        return True
+
+    def _signal_group(self, signum: signal.Signals) -> None:
+        if self._proc is not None and self._proc.returncode is None:
+            _cleanup.signal_tree(self._proc.pid, signum)
+
+    def _kill_group(self) -> int | None:
+        """SIGKILL what is left of the group, reap the leader, release the log."""
+        proc = self._proc
+        if proc is None:
+            return None
+        if proc.returncode is None:
+            self._signal_group(signal.SIGKILL)
+            proc.wait()
+        _cleanup.forget(proc.pid)
+        self._paused = False
+        self._close_log()
+        return proc.returncode
+
+    def _reap(self) -> None:
+        if self._proc is not None and self._proc.returncode is None and self._exited():
+            self._kill_group()  # it died on its own: clear up before starting again
+
+    def _close_log(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def _emit(self, event_type: type[ServiceEvent], pid: int | None = None, **fields: Any) -> None:
+        bus = self._events or default_bus()
+        if bus.active:
+            pid = pid if pid is not None else (self.pid or 0)
+            bus.emit(event_type(at=self._clock.now(), source=self.name, pid=pid, **fields))
