@@ -212,13 +212,16 @@ def _malformed_response(
 
 
 def _cut(
-    response: httpx.Response, stream: httpx.SyncByteStream | httpx.AsyncByteStream
+    response: httpx.Response,
+    stream: httpx.SyncByteStream | httpx.AsyncByteStream,
+    request: httpx.Request,
 ) -> httpx.Response:
+    # Transports return responses without `request` set; the client sets it later.
     return httpx.Response(
         response.status_code,
         headers=response.headers,
         stream=stream,
-        request=response.request,
+        request=request,
         extensions=response.extensions,
     )
 
@@ -275,7 +278,7 @@ class ChaosTransport(httpx.BaseTransport):
         assert response is not None
         if plan.drop is not None:
             assert isinstance(response.stream, httpx.SyncByteStream)
-            response = _cut(response, SyncCutStream(response.stream, plan.drop, request))
+            response = _cut(response, SyncCutStream(response.stream, plan.drop, request), request)
         return response
 
     def close(self) -> None:
@@ -331,7 +334,7 @@ class AsyncChaosTransport(httpx.AsyncBaseTransport):
         assert response is not None
         if plan.drop is not None:
             assert isinstance(response.stream, httpx.AsyncByteStream)
-            response = _cut(response, AsyncCutStream(response.stream, plan.drop, request))
+            response = _cut(response, AsyncCutStream(response.stream, plan.drop, request), request)
         return response
 
     async def aclose(self) -> None:
