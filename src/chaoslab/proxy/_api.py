@@ -1,0 +1,420 @@
+"""The Toxiproxy-compatible HTTP API of a `ProxyServer`, on aiohttp.
+
+Same paths, JSON field names, status codes and error body
+(`{"error": "...", "status": N}`) as Toxiproxy 2.12, so that existing clients
+work unchanged; the deliberate differences are listed in docs/proxy.md.
+Beyond Toxiproxy: `GET /events`, `GET /proxies/{name}/stats` and
+`GET /openapi.json`.
+
+Every change holds one lock and is validated in full before the server is
+touched, so a bad request changes nothing.
+
+Example:
+    >>> from chaoslab.proxy._api import ROUTES
+    >>> [(r.method, r.path) for r in ROUTES][:2]
+    [('GET', '/proxies'), ('POST', '/proxies')]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from chaoslab._version import __version__
+from chaoslab.errors import ConfigError, ProxyError
+from chaoslab.proxy._api_models import (
+    ApiError,
+    ErrorOut,
+    EventsOut,
+    PopulateOut,
+    ProxyCreateBody,
+    ProxyOut,
+    ProxyUpdateBody,
+    ToxicCreateBody,
+    ToxicOut,
+    ToxicUpdateBody,
+    VersionOut,
+    parse_body,
+    parse_populate,
+)
+from chaoslab.proxy._api_state import (
+    event_dicts,
+    proxy_dict,
+    stats_dict,
+    toxic_dict,
+    toxic_names,
+    toxic_types,
+)
+from chaoslab.proxy._errors import ProxyExists, ProxyNotFound, ToxicExists, ToxicNotFound
+
+if TYPE_CHECKING:
+    from chaoslab.proxy._server import ProxyServer
+
+__all__ = ["ROUTES", "TOXIPROXY_API_VERSION", "Route", "build_app", "openapi_document"]
+
+_log = logging.getLogger("chaoslab.proxy.api")
+
+# The Toxiproxy release whose API this one reproduces; `GET /version` reports it
+# with chaoslab's own version as semver build metadata.
+TOXIPROXY_API_VERSION = "2.12.0"
+
+Handler = Callable[["_Api", web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One API route: what it does, its body model and its replies (for OpenAPI)."""
+
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    body: type[BaseModel] | None = None
+    replies: Mapping[int, type[BaseModel] | None] = field(default_factory=dict)
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.Response(text=json.dumps(data), status=status, content_type="application/json")
+
+
+def _error(status: int, message: str, **extra: Any) -> web.Response:
+    return _json({"error": message, "status": status, **extra}, status)
+
+
+class _Api:
+    """State shared by the handlers: the server and the lock that serialises changes."""
+
+    def __init__(self, server: ProxyServer) -> None:
+        self.server = server
+        self.lock = asyncio.Lock()
+
+    def proxy(self, request: web.Request) -> Any:
+        name = request.match_info["proxy"]
+        try:
+            return self.server.get(name)
+        except (KeyError, ProxyNotFound):
+            raise ApiError(404, "proxy not found") from None
+
+
+# --- proxies ---------------------------------------------------------------
+
+
+async def _list_proxies(api: _Api, request: web.Request) -> web.Response:
+    proxies = api.server.proxies
+    return _json({name: proxy_dict(proxies[name]) for name in sorted(proxies)})
+
+
+async def _create_proxy(api: _Api, request: web.Request) -> web.Response:
+    body = parse_body(await request.read(), ProxyCreateBody)
+    async with api.lock:
+        proxy = await api.server.create(
+            body.name,
+            upstream=body.upstream,
+            listen=body.listen if body.listen is not None else "127.0.0.1:0",
+            enabled=body.enabled is not False,
+        )
+    return _json(proxy_dict(proxy), 201)
+
+
+async def _populate(api: _Api, request: web.Request) -> web.Response:
+    try:
+        items = parse_populate(await request.read())
+        configs = [
+            {
+                "name": item.name,
+                "upstream": item.upstream,
+                "listen": item.listen if item.listen is not None else "127.0.0.1:0",
+                "enabled": item.enabled is not False,
+            }
+            for item in items
+        ]
+        async with api.lock:
+            proxies = await api.server.populate(configs)
+    except Exception as exc:  # noqa: BLE001 - re-raised below unless it maps to a status
+        status, message = _status_of(exc)
+        # Toxiproxy answers populate errors with the proxies done so far; ours is
+        # atomic, so none were.
+        return _error(status, message, proxies=None)
+    return _json({"proxies": [proxy_dict(p) for p in proxies]}, 201)
+
+
+async def _get_proxy(api: _Api, request: web.Request) -> web.Response:
+    return _json(proxy_dict(api.proxy(request)))
+
+
+async def _update_proxy(api: _Api, request: web.Request) -> web.Response:
+    name = api.proxy(request).name
+    body = parse_body(await request.read(), ProxyUpdateBody)
+    async with api.lock:
+        proxy = await api.server.update(
+            name, listen=body.listen, upstream=body.upstream, enabled=body.enabled
+        )
+    return _json(proxy_dict(proxy))
+
+
+async def _delete_proxy(api: _Api, request: web.Request) -> web.Response:
+    name = api.proxy(request).name
+    async with api.lock:
+        await api.server.delete(name)
+    return web.Response(status=204)
+
+
+async def _proxy_stats(api: _Api, request: web.Request) -> web.Response:
+    return _json(stats_dict(api.proxy(request)))
+
+
+# --- toxics ----------------------------------------------------------------
+
+
+async def _list_toxics(api: _Api, request: web.Request) -> web.Response:
+    return _json(proxy_dict(api.proxy(request))["toxics"])
+
+
+def _toxic_request(api: _Api, proxy: Any, body: ToxicCreateBody) -> dict[str, Any]:
+    """Check a toxic creation in Toxiproxy's order: stream, type, duplicate name."""
+    stream = (body.stream if body.stream is not None else "downstream").lower()
+    if stream not in ("upstream", "downstream"):
+        raise ApiError(400, "stream was invalid, can be either upstream or downstream")
+    types = toxic_types()
+    if body.type not in types:
+        known = ", ".join(sorted(types))
+        raise ApiError(400, f"invalid toxic type: {body.type!r} (known types: {known})")
+    name = body.name or f"{body.type}_{stream}"
+    if name in toxic_names(proxy):
+        raise ApiError(409, "toxic already exists")
+    return {
+        "name": name,
+        "stream": stream,
+        "toxicity": body.toxicity if body.toxicity is not None else 1.0,
+        "attributes": dict(body.attributes or {}),
+    }
+
+
+async def _create_toxic(api: _Api, request: web.Request) -> web.Response:
+    proxy = api.proxy(request)
+    body = parse_body(await request.read(), ToxicCreateBody)
+    async with api.lock:
+        kwargs = _toxic_request(api, proxy, body)
+        toxic = proxy.add_toxic(body.type, **kwargs)
+    return _json(toxic_dict(toxic))
+
+
+def _find_toxic(proxy: Any, request: web.Request) -> str:
+    name = request.match_info["toxic"]
+    if name not in toxic_names(proxy):
+        raise ApiError(404, "toxic not found")
+    return name
+
+
+async def _get_toxic(api: _Api, request: web.Request) -> web.Response:
+    proxy = api.proxy(request)
+    name = _find_toxic(proxy, request)
+    return _json(next(t for t in proxy_dict(proxy)["toxics"] if t["name"] == name))
+
+
+async def _update_toxic(api: _Api, request: web.Request) -> web.Response:
+    proxy = api.proxy(request)
+    name = _find_toxic(proxy, request)
+    body = parse_body(await request.read(), ToxicUpdateBody)
+    async with api.lock:
+        toxic = proxy.update_toxic(name, toxicity=body.toxicity, attributes=body.attributes)
+    return _json(toxic_dict(toxic))
+
+
+async def _delete_toxic(api: _Api, request: web.Request) -> web.Response:
+    proxy = api.proxy(request)
+    name = _find_toxic(proxy, request)
+    async with api.lock:
+        result = proxy.remove_toxic(name)
+        if asyncio.iscoroutine(result):
+            await result
+    return web.Response(status=204)
+
+
+# --- server-wide ------------------------------------------------------------
+
+
+async def _reset(api: _Api, request: web.Request) -> web.Response:
+    async with api.lock:
+        await api.server.reset()
+    return web.Response(status=204)
+
+
+async def _version(api: _Api, request: web.Request) -> web.Response:
+    version = f"v{TOXIPROXY_API_VERSION}+chaoslab.{__version__}"
+    return web.Response(
+        text=json.dumps({"version": version}) + "\n",
+        content_type="application/json",
+        charset="utf-8",
+    )
+
+
+async def _events(api: _Api, request: web.Request) -> web.Response:
+    kind = request.query.get("kind", "")
+    try:
+        since = float(request.query.get("since", "-inf"))
+    except ValueError:
+        raise ApiError(400, "query parameter since: must be a number (clock seconds)") from None
+    return _json({"events": event_dicts(api.server, kind=kind, since=since)})
+
+
+async def _openapi(api: _Api, request: web.Request) -> web.Response:
+    return _json(openapi_document())
+
+
+_PROXY = "/proxies/{proxy}"
+_TOXIC = "/proxies/{proxy}/toxics/{toxic}"
+_ERR = ErrorOut
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/proxies", _list_proxies, "List proxies by name", None, {200: None}),
+    Route(
+        "POST",
+        "/proxies",
+        _create_proxy,
+        "Create a proxy",
+        ProxyCreateBody,
+        {201: ProxyOut, 400: _ERR, 409: _ERR, 500: _ERR},
+    ),
+    Route(
+        "POST",
+        "/populate",
+        _populate,
+        "Create or replace proxies (atomic)",
+        None,
+        {201: PopulateOut, 400: _ERR, 409: _ERR, 500: _ERR},
+    ),
+    Route("GET", _PROXY, _get_proxy, "Get a proxy", None, {200: ProxyOut, 404: _ERR}),
+    *(
+        Route(
+            method,
+            _PROXY,
+            _update_proxy,
+            "Update a proxy (absent keys kept)",
+            ProxyUpdateBody,
+            {200: ProxyOut, 400: _ERR, 404: _ERR, 500: _ERR},
+        )
+        for method in ("POST", "PATCH")
+    ),
+    Route("DELETE", _PROXY, _delete_proxy, "Delete a proxy", None, {204: None, 404: _ERR}),
+    Route("GET", f"{_PROXY}/stats", _proxy_stats, "A proxy's statistics", None, {200: None}),
+    Route("GET", f"{_PROXY}/toxics", _list_toxics, "List a proxy's toxics", None, {200: None}),
+    Route(
+        "POST",
+        f"{_PROXY}/toxics",
+        _create_toxic,
+        "Add a toxic",
+        ToxicCreateBody,
+        {200: ToxicOut, 400: _ERR, 404: _ERR, 409: _ERR},
+    ),
+    Route("GET", _TOXIC, _get_toxic, "Get a toxic", None, {200: ToxicOut, 404: _ERR}),
+    *(
+        Route(
+            method,
+            _TOXIC,
+            _update_toxic,
+            "Update a toxic (absent keys kept)",
+            ToxicUpdateBody,
+            {200: ToxicOut, 400: _ERR, 404: _ERR},
+        )
+        for method in ("POST", "PATCH")
+    ),
+    Route("DELETE", _TOXIC, _delete_toxic, "Remove a toxic", None, {204: None, 404: _ERR}),
+    Route("POST", "/reset", _reset, "Enable every proxy, remove every toxic", None, {204: None}),
+    Route("GET", "/version", _version, "Server version", None, {200: VersionOut}),
+    Route("GET", "/events", _events, "Recorded proxy events", None, {200: EventsOut}),
+    Route("GET", "/openapi.json", _openapi, "This OpenAPI document", None, {200: None}),
+)
+
+
+# Registry errors and the status and text Toxiproxy answers them with.
+_STATUS: tuple[tuple[type[Exception], int, str | None], ...] = (
+    (ProxyNotFound, 404, "proxy not found"),
+    (ToxicNotFound, 404, "toxic not found"),
+    (ProxyExists, 409, "proxy already exists"),
+    (ToxicExists, 409, "toxic already exists"),
+    (ConfigError, 400, None),
+    # A bind failure is the server's, as in Toxiproxy (500 with the OS's text).
+    (ProxyError, 500, None),
+    (OSError, 500, None),
+)
+
+
+def _status_of(exc: BaseException) -> tuple[int, str]:
+    """Map an exception to Toxiproxy's status and error text; re-raise the unknown."""
+    if isinstance(exc, ApiError):
+        return exc.status, exc.message
+    for kind, status, text in _STATUS:
+        if isinstance(exc, kind):
+            if isinstance(exc, ConfigError):
+                return status, "; ".join(f"{p}: {m}" if p else m for p, m in exc.problems)
+            return status, text or str(exc)
+    raise exc
+
+
+@web.middleware
+async def _middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    request_id = request.headers.get("X-Toxiproxy-Request-Id") or secrets.token_hex(10)
+    response = await _guarded(request, handler)
+    response.headers["X-Toxiproxy-Request-Id"] = request_id
+    return response
+
+
+async def _guarded(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    # Toxiproxy's guard against browsers driving the API from a web page.
+    if request.headers.get("User-Agent", "").startswith("Mozilla/"):
+        return web.Response(status=403, text="User agent not allowed")
+    try:
+        return await handler(request)
+    except web.HTTPNotFound:
+        return web.Response(status=404, text="404 page not found")
+    except web.HTTPMethodNotAllowed:
+        return web.Response(status=405)
+    except web.HTTPException:
+        raise
+    except Exception as exc:  # noqa: BLE001 - every failure must answer in Toxiproxy's shape
+        try:
+            status, message = _status_of(exc)
+        except Exception:  # noqa: BLE001 - an unexpected bug: logged with its traceback
+            _log.exception("%s %s failed", request.method, request.path)
+            return _error(500, f"internal error: {type(exc).__name__}: {exc}")
+        return _error(status, message)
+
+
+def build_app(server: ProxyServer) -> web.Application:
+    """The aiohttp application serving `server`'s API.
+
+    Example:
+        >>> from chaoslab.proxy import ProxyServer
+        >>> app = build_app(ProxyServer())
+        >>> sorted({r.resource.canonical for r in app.router.routes()})[:2]
+        ['/events', '/openapi.json']
+    """
+    api = _Api(server)
+    app = web.Application(middlewares=[_middleware], client_max_size=4 * 1024 * 1024)
+    for route in ROUTES:
+
+        async def handle(request: web.Request, route: Route = route) -> web.StreamResponse:
+            return await route.handler(api, request)
+
+        app.router.add_route(route.method, route.path, handle)
+    return app
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the API, generated from the pydantic models."""
+    from chaoslab.proxy._api_openapi import build_openapi
+
+    return build_openapi(ROUTES, title="chaoslab proxy API", version=__version__)

@@ -1,0 +1,107 @@
+"""Run a `ProxyServer` with its HTTP API: the engine of `chaoslab proxy serve`.
+
+A drop-in for `toxiproxy-server`: the API on port 8474 by default, proxies
+loaded from the same JSON config file (an array as for `POST /populate`),
+and a graceful stop on SIGINT or SIGTERM (API closed, proxies and their
+connections closed, then the process exits 0).
+
+Example:
+    >>> load_config_text('[{"name": "redis", "upstream": "127.0.0.1:6379"}]')[0]["name"]
+    'redis'
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from chaoslab.errors import ConfigError
+from chaoslab.proxy._api_models import ApiError, load_json, populate_items
+
+__all__ = ["DEFAULT_PORT", "load_config", "load_config_text", "run", "serve"]
+
+DEFAULT_PORT = 8474
+
+
+def load_config_text(text: str, *, source: str = "config") -> list[dict[str, Any]]:
+    """Parse a proxies config (JSON array of `{name, upstream, listen?, enabled?}`)."""
+    try:
+        items = populate_items(load_json(text.encode()))
+    except ApiError as exc:
+        raise ConfigError([(source, exc.message)]) from None
+    return [
+        {
+            "name": item.name,
+            "upstream": item.upstream,
+            "listen": item.listen if item.listen is not None else "127.0.0.1:0",
+            "enabled": item.enabled is not False,
+        }
+        for item in items
+    ]
+
+
+def load_config(path: Path) -> list[dict[str, Any]]:
+    """Read and parse a config file; every problem is a `ConfigError` naming the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([(str(path), f"cannot read: {exc.strerror or exc}")]) from None
+    return load_config_text(text, source=str(path))
+
+
+async def serve(
+    *,
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    config: Path | None = None,
+    seed: int | None = None,
+    allow_remote_upstreams: bool = False,
+    ready: Callable[[str], None] | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Serve the API until `stop` is set (or SIGINT/SIGTERM arrives).
+
+    `ready` is called with the API's URL once it listens (port 0 picks a free
+    port, reported there).
+    """
+    from aiohttp import web
+
+    from chaoslab.proxy._api import build_app
+    from chaoslab.proxy._server import ProxyServer
+
+    configs = load_config(config) if config is not None else []
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    try:
+        async with ProxyServer(seed=seed, allow_remote_upstreams=allow_remote_upstreams) as server:
+            if configs:
+                await server.populate(configs)
+            runner = web.AppRunner(build_app(server), access_log=None, handle_signals=False)
+            await runner.setup()
+            try:
+                site = web.TCPSite(runner, host, port, shutdown_timeout=1.0)
+                await site.start()
+                bound = runner.addresses[0]
+                if ready is not None:
+                    shown = f"[{bound[0]}]" if ":" in str(bound[0]) else bound[0]
+                    ready(f"http://{shown}:{bound[1]}")
+                await stop.wait()
+            finally:
+                await runner.cleanup()
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+def run(**kwargs: Any) -> None:
+    """Run `serve(**kwargs)` on a fresh event loop until it stops."""
+    asyncio.run(serve(**kwargs))
