@@ -176,31 +176,58 @@ def _reachable_by_others(path: Path) -> bool:
     return bool(path.resolve().stat().st_mode & stat.S_IXOTH)
 
 
+def _link_or_copy(source: str, destination: str) -> None:
+    # A hard link is instant and shares the file's (world-readable) inode; the
+    # service user reaches it through the new, reachable path. Copy across devices.
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copy2(source, destination)
+
+
 def binaries_for(user: ServiceUser | None, bin_dir: Path, cache: Path) -> Path:
     """`bin_dir`, or a copy the unprivileged `user` can execute.
 
     Under root the pip-installed binaries often sit below `/root` (mode 0700),
     out of reach of the service user. Rather than loosen permissions on the
-    user's folders, the installation (bin, lib, share) is copied once into
-    `cache`, a world-readable folder.
+    user's folders, the installation (bin, lib, share, and a pip wheel's
+    bundled libraries) is copied once into `cache`, a world-readable folder.
     """
     if user is None or _reachable_by_others(bin_dir / "postgres"):
         return bin_dir
-    install = bin_dir.resolve().parent
-    digest = hashlib.sha256(str(install).encode()).hexdigest()[:16]
+    binary_path = (bin_dir / "postgres").resolve()
+    install = binary_path.parent.parent  # bin/, lib/ and share/ live side by side
+    # Keyed by the binary's identity (size, mtime), not its path: the same
+    # installation seen from two places shares one copy.
+    binary = binary_path.stat()
+    digest = hashlib.sha256(f"{binary.st_size}:{binary.st_mtime_ns}".encode()).hexdigest()[:16]
     cache.mkdir(mode=0o755, parents=True, exist_ok=True)
-    if cache.stat().st_uid != os.geteuid():
-        # Someone else could have planted binaries there: refuse to run them as root's child.
-        raise ServiceError(f"{cache} is not owned by the current user; remove it")
-    target = cache / f"pg-{digest}"
-    if not (target / "bin" / "postgres").exists():
-        staging = target.with_name(target.name + f".tmp{os.getpid()}")
-        shutil.copytree(install, staging, symlinks=True, dirs_exist_ok=True)
-        staging.replace(target)
+    info = cache.stat()
+    if info.st_uid != os.geteuid() or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        # Someone else could plant binaries there, to be run by root's child.
+        raise ServiceError(f"{cache} must be owned by the current user and not writable by others")
     for folder in (cache, *cache.parents):
         if not folder.stat().st_mode & stat.S_IXOTH:
             raise ServiceError(
                 f"{bin_dir} is not reachable by user {user.name}, and neither is {folder}; "
                 f"set ${PG_BIN_ENV} to a PostgreSQL install that user can run"
             )
-    return target / "bin"
+    target = cache / f"pg-{digest}"
+    # Keep the layout two levels up: a pip wheel's binaries find their shared
+    # libraries through an rpath such as $ORIGIN/../../../pgserver.libs.
+    site = install.parent.parent
+    relative = install.relative_to(site)
+    if not (target / relative / "bin" / "postgres").exists():
+        staging = cache / f".pg-{digest}.{os.getpid()}"
+        shutil.copytree(install, staging / relative, symlinks=True, copy_function=_link_or_copy)
+        wheel_libs = site / f"{install.parent.name}.libs"
+        if wheel_libs.is_dir():
+            shutil.copytree(
+                wheel_libs, staging / wheel_libs.name, symlinks=True, copy_function=_link_or_copy
+            )
+        try:
+            staging.rename(target)
+        except OSError:
+            # Another process made the same copy first: use theirs.
+            shutil.rmtree(staging, ignore_errors=True)
+    return target / relative / "bin"

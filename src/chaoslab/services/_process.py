@@ -196,6 +196,28 @@ class ProcessService:
                 ready within `start_timeout`; the message carries the log tail.
         """
         with self._lock:
+            began = self._launch()
+            try:
+                self.wait_healthy()
+            except BaseException:
+                self._kill_group()
+                raise
+            self._emit(ServiceStarted, url=self.url, seconds=self._clock.now() - began)
+            return self
+
+    async def start_async(self) -> Self:
+        """`start` for asyncio: the readiness wait does not block the event loop."""
+        began = self._launch()
+        try:
+            await self.wait_healthy_async()
+        except BaseException:
+            self._kill_group()
+            raise
+        self._emit(ServiceStarted, url=self.url, seconds=self._clock.now() - began)
+        return self
+
+    def _launch(self) -> float:
+        with self._lock:
             if self.running:
                 raise ServiceError(f"{self.name} is already running (pid {self.pid})")
             self._reap()
@@ -205,13 +227,7 @@ class ProcessService:
                 self._prepare()
                 self._prepared = True
             self._spawn()
-            try:
-                self.wait_healthy()
-            except BaseException:
-                self._kill_group()
-                raise
-            self._emit(ServiceStarted, url=self.url, seconds=self._clock.now() - began)
-            return self
+            return began
 
     def _spawn(self) -> None:
         self._log = self.log_path.open("ab")
