@@ -125,8 +125,10 @@ class Cache:
             raise ConfigError(problems)
         self.ttl = ttl
         self.keep_for = math.inf if stale_ttl is None else ttl + stale_ttl
-        self.clock = clock or SystemClock()
-        self.backend: CacheBackend = backend or MemoryBackend(max_entries, clock=self.clock)
+        self.clock = clock if clock is not None else SystemClock()
+        self.backend: CacheBackend = (
+            backend if backend is not None else MemoryBackend(max_entries, clock=self.clock)
+        )
         self.stale_on = stale_on if isinstance(stale_on, tuple) else (stale_on,)
         self.name = name
         self._events = events

@@ -94,7 +94,7 @@ class MemoryBackend:
         if max_entries < 1:
             raise ConfigError([("max_entries", f"must be >= 1, got {max_entries!r}")])
         self.max_entries = max_entries
-        self._clock = clock or SystemClock()
+        self._clock = clock if clock is not None else SystemClock()
         # key -> (value, stored_at, fresh_for, keep_for)
         self._data: OrderedDict[str, tuple[Any, float, float, float]] = OrderedDict()
         self._lock = threading.Lock()

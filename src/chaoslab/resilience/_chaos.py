@@ -81,7 +81,7 @@ class Chaos:
         if injector is not None:
             faults = injector.fire(self.point)
             if faults:
-                apply_sync(faults, self._clock or injector.clock)
+                apply_sync(faults, self._clock if self._clock is not None else injector.clock)
         return fn()
 
     async def call_async(self, fn: Callable[[], Awaitable[T]]) -> T:
@@ -90,5 +90,6 @@ class Chaos:
         if injector is not None:
             faults = injector.fire(self.point)
             if faults:
-                await apply_async(faults, self._clock or injector.clock)
+                clock = self._clock if self._clock is not None else injector.clock
+                await apply_async(faults, clock)
         return await fn()

@@ -138,7 +138,7 @@ class DegradationManager:
         self.check_timeout = check_timeout
         self.policy = policy
         self.name = name
-        self.clock = clock or SystemClock()
+        self.clock = clock if clock is not None else SystemClock()
         self._events = events
         self._lock = threading.Lock()
         self._status: dict[str, DependencyStatus] = {}

@@ -85,7 +85,7 @@ class Fallback:
         self.on: tuple[type[BaseException], ...] = on if isinstance(on, tuple) else (on,)
         self.on_result = on_result
         self.name = name
-        self._clock = clock or SystemClock()
+        self._clock = clock if clock is not None else SystemClock()
         self._events = events
         self.used = 0  # how many times the fallback answered (a metric)
 

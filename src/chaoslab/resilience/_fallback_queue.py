@@ -136,19 +136,22 @@ class FallbackQueue:
         self.max_failures = max_failures
         self.fsync = fsync
         self.name = name
-        self.clock = clock or SystemClock()
+        self.clock = clock if clock is not None else SystemClock()
         self._events = events
         self._lock = threading.Lock()
         self._drain_lock = threading.Lock()
         self._memory: deque[_Entry] = deque()
-        self._disk: deque[tuple[int, int]] = deque()  # (seq, offset in the journal)
+        self._disk: deque[tuple[int, int, int]] = deque()  # (seq, offset, length) in the journal
         self._failures: dict[int, int] = {}  # recovered failure counts of disk items
-        self._lockfile = self._take_directory()
         self._journal_path = self.directory / "queue.jsonl"
         self._dead_path = self.directory / "dead_letter.jsonl"
-        self._seq = self._recover()
-        self._journal: IO[bytes] = self._journal_path.open("ab")
-        self._reader: IO[bytes] = self._journal_path.open("rb")
+        self._lockfile = self._take_directory()
+        try:
+            self._seq = self._recover()
+            self._journal: IO[bytes] = self._journal_path.open("a+b")
+        except BaseException:
+            self._lockfile.close()  # release the directory: nothing was opened
+            raise
 
     def __repr__(self) -> str:
         return f"FallbackQueue({str(self.directory)!r}, pending={len(self)})"
@@ -175,7 +178,7 @@ class FallbackQueue:
     def close(self) -> None:
         """Close the files and release the directory (pending items stay on disk)."""
         with self._lock:
-            for handle in (self._journal, self._reader, self._lockfile):
+            for handle in (self._journal, self._lockfile):
                 if not handle.closed:
                     handle.close()
 
@@ -201,8 +204,8 @@ class FallbackQueue:
                 self._memory.append(_Entry(seq, stored))
             elif len(self._disk) < self.disk_capacity:
                 tier = "disk"
-                offset = self._write(_encode({"put": seq, "item": stored}), durable=True)
-                self._disk.append((seq, offset))
+                line = _encode({"put": seq, "item": stored})
+                self._disk.append((seq, self._write(line, durable=True), len(line)))
             else:
                 tier = "dead_letter"
                 buried = self._bury(_Entry(seq, stored), "overflow", None)
@@ -338,9 +341,9 @@ class FallbackQueue:
     def _refill(self) -> None:
         """Move the oldest disk items back to memory, in order (lock held)."""
         while self._disk and len(self._memory) < self.memory_capacity:
-            seq, offset = self._disk.popleft()
-            self._reader.seek(offset)
-            item = json.loads(self._reader.readline())["item"]
+            seq, offset, length = self._disk.popleft()
+            # pread: no buffered reader that could serve bytes from before a truncation
+            item = json.loads(os.pread(self._journal.fileno(), length, offset))["item"]
             self._memory.append(_Entry(seq, item, self._failures.pop(seq, 0)))
 
     def _delivered(self, entry: _Entry) -> None:
@@ -424,14 +427,15 @@ class FallbackQueue:
         with temporary.open("wb") as out:
             for seq in sorted(pending):
                 offset = out.tell()
-                out.write(_encode({"put": seq, "item": pending[seq]}))
+                line = _encode({"put": seq, "item": pending[seq]})
+                out.write(line)
                 count = failures.get(seq, 0)
                 if count:
                     out.write(_encode({"fail": seq, "n": count}))
                 if len(self._memory) < self.memory_capacity and not self._disk:
                     self._memory.append(_Entry(seq, pending[seq], count))
                 else:
-                    self._disk.append((seq, offset))
+                    self._disk.append((seq, offset, len(line)))
                     if count:
                         self._failures[seq] = count
             out.flush()

@@ -86,7 +86,7 @@ class Hedging:
         self.max_attempts = max_attempts
         self.on = on if isinstance(on, tuple) else (on,)
         self.name = name
-        self.clock = clock or SystemClock()
+        self.clock = clock if clock is not None else SystemClock()
         self._events = events
         self._threads: set[threading.Thread] = set()
         self._lock = threading.Lock()

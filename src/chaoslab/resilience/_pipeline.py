@@ -55,8 +55,6 @@ _RANKS: dict[str, tuple[int, ...]] = {
     "Fallback": (0,),
     "KeyedCache": (1,),
     "RateLimiter": (2,),
-    "TokenBucket": (2,),
-    "SlidingWindowLimiter": (2,),
     "Bulkhead": (2,),
     "Timeout": (3, 6),
     "Retry": (4,),
