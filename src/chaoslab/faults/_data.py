@@ -90,7 +90,7 @@ def fault_from_data(data: Mapping[str, Any] | Fault, path: str = "fault") -> Fau
         raise ConfigError([(path, f"must be a mapping with a 'type', got {type(data).__name__}")])
     fields = dict(data)
     kind = fields.pop("type", None)
-    if kind not in FAULT_TYPES:
+    if not isinstance(kind, str) or kind not in FAULT_TYPES:  # a list is unhashable
         allowed = ", ".join(sorted(FAULT_TYPES))
         raise ConfigError([(f"{path}.type", f"unknown fault type {kind!r}; allowed: {allowed}")])
     if kind == "error" and "exception" in fields:
