@@ -1,0 +1,443 @@
+"""The typed, frozen model of an experiment file (Chaos Toolkit's keys).
+
+Built by `load_experiment` after configuration and `${name}` substitution;
+nothing downstream looks at raw dicts. Keys Chaos Toolkit knows but
+chaoslab does not act on (activity `controls`, `configuration`, `secrets`)
+are accepted and ignored with a warning; any other unknown key inside an
+activity is an error naming the allowed keys.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+from chaoslab.experiment._base import Frozen
+from chaoslab.experiment._conditions import Condition, parse_condition
+from chaoslab.experiment._prov_load import StartLoad
+
+__all__ = [
+    "Activity",
+    "BlastRadius",
+    "ChaoslabProvider",
+    "ChaoslabSettings",
+    "Experiment",
+    "GuardRailSpec",
+    "HttpProvider",
+    "Hypothesis",
+    "JsonPathTolerance",
+    "Pauses",
+    "ProbeTolerance",
+    "ProcessProvider",
+    "PythonProvider",
+    "RangeTolerance",
+    "Ref",
+    "RegexTolerance",
+    "Runtime",
+]
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+Seconds = Annotated[float, Field(ge=0)]
+HYPOTHESIS_STRATEGIES = (
+    "default",
+    "before-method-only",
+    "after-method-only",
+    "during-method-only",
+    "continuously",
+)
+ROLLBACK_STRATEGIES = ("default", "always", "never", "deviated")
+
+
+def _dashed(name: str) -> str:
+    return name.replace("_", "-")
+
+
+# -- providers ---------------------------------------------------------------
+
+
+class PythonProvider(Frozen):
+    """Chaos Toolkit's python provider: call `module.func(**arguments)`."""
+
+    type: Literal["python"]
+    module: NonEmpty
+    func: NonEmpty
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    secrets: list[str] | None = None
+
+
+class ProcessProvider(Frozen):
+    """Chaos Toolkit's process provider: run `path` with `arguments`."""
+
+    type: Literal["process"]
+    path: NonEmpty
+    arguments: list[Any] | str | dict[str, Any] | None = None
+    timeout: Annotated[float, Field(gt=0)] | None = None
+
+
+class HttpProvider(Frozen):
+    """Chaos Toolkit's http provider: one request; output `{status, headers, body}`.
+
+    `expected_status`, which Chaos Toolkit ignores, is honoured: another
+    status fails the activity.
+    """
+
+    type: Literal["http"]
+    url: NonEmpty
+    method: Annotated[str, Field(pattern=r"^[A-Za-z]+$")] = "GET"
+    headers: dict[str, str] = Field(default_factory=dict)
+    arguments: dict[str, Any] | None = None
+    timeout: Annotated[float, Field(gt=0)] | tuple[float, float] | None = None
+    verify_tls: bool = True
+    max_retries: Annotated[int, Field(ge=0, le=10)] = 0
+    expected_status: Annotated[int, Field(ge=100, le=599)] | None = None
+    secrets: list[str] | None = None
+
+
+class ChaoslabProvider(Frozen):
+    """chaoslab's own provider: `module` and `func` from the provider registry.
+
+    Its `arguments` are checked against the function's typed argument model
+    when the file is validated.
+    """
+
+    type: Literal["chaoslab"]
+    module: NonEmpty
+    func: NonEmpty
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+
+Provider = Annotated[
+    PythonProvider | ProcessProvider | HttpProvider | ChaoslabProvider,
+    Field(discriminator="type"),
+]
+
+# -- tolerances --------------------------------------------------------------
+
+
+class RangeTolerance(Frozen):
+    """Inclusive numeric range over the output (or `output[target]`)."""
+
+    type: Literal["range"]
+    range: tuple[float, float]
+    target: str | None = None
+
+    @field_validator("range")
+    @classmethod
+    def _ordered(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if value[0] > value[1]:
+            raise ValueError(f"the lower bound {value[0]} is above the upper bound {value[1]}")
+        return value
+
+
+class RegexTolerance(Frozen):
+    """`re.search(pattern, output or output[target])`."""
+
+    type: Literal["regex"]
+    pattern: str
+    target: str | None = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        return value
+
+
+class JsonPathTolerance(Frozen):
+    """JSONPath over the output: at least one match, or `count`, or `expect`."""
+
+    type: Literal["jsonpath"]
+    path: NonEmpty
+    target: str | None = None
+    count: Annotated[int, Field(ge=0)] | None = None
+    expect: Any = None
+
+    @field_validator("path")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        import jsonpath
+
+        try:
+            jsonpath.compile(value)
+        except jsonpath.JSONPathError as exc:
+            raise ValueError(f"not a JSONPath: {str(exc).splitlines()[0]}") from None
+        return value
+
+
+class ProbeTolerance(Frozen):
+    """Another probe judges the output (passed to it as argument `value`)."""
+
+    type: Literal["probe"]
+    name: NonEmpty
+    provider: Provider
+
+
+def _tolerance_tag(value: Any) -> str | None:
+    if isinstance(value, Frozen):  # serialising a parsed model
+        return str(getattr(value, "type", None))
+    if isinstance(value, dict):
+        kind = value.get("type")
+        return kind if kind in ("range", "regex", "jsonpath", "probe") else None
+    for tag, kind in (("bool", bool), ("int", int), ("float", float), ("str", str)):
+        if isinstance(value, kind):
+            return tag
+    return "list" if isinstance(value, list) else None
+
+
+Tolerance = Annotated[
+    Annotated[StrictBool, Tag("bool")]
+    | Annotated[StrictInt, Tag("int")]
+    | Annotated[StrictFloat, Tag("float")]
+    | Annotated[StrictStr, Tag("str")]
+    | Annotated[list[Any], Tag("list")]
+    | Annotated[RangeTolerance, Tag("range")]
+    | Annotated[RegexTolerance, Tag("regex")]
+    | Annotated[JsonPathTolerance, Tag("jsonpath")]
+    | Annotated[ProbeTolerance, Tag("probe")],
+    Discriminator(
+        _tolerance_tag,
+        custom_error_type="tolerance",
+        custom_error_message=(
+            "a tolerance is a boolean, number, string, list, or a mapping with "
+            "type range, regex, jsonpath or probe"
+        ),
+    ),
+]
+
+# -- activities --------------------------------------------------------------
+
+
+class Pauses(Frozen):
+    """Seconds to wait before and after an activity (on the run's clock)."""
+
+    before: Seconds = 0.0
+    after: Seconds = 0.0
+
+
+class Activity(Frozen):
+    """A probe or an action."""
+
+    type: Literal["probe", "action"]
+    name: NonEmpty
+    provider: Provider
+    background: bool = False
+    pauses: Pauses | None = None
+    tolerance: Tolerance | None = None
+    timeout: Annotated[float, Field(gt=0)] | None = None
+    # Accepted for compatibility, not acted on (a warning says so).
+    controls: list[Any] | None = None
+    configuration: dict[str, Any] | None = None
+    secrets: Any = None
+
+
+class Ref(Frozen):
+    """`{ref: name}`: run the method activity or hypothesis probe of that name."""
+
+    ref: NonEmpty
+
+
+def _method_tag(value: Any) -> str:
+    if isinstance(value, Ref):
+        return "ref"
+    return "ref" if isinstance(value, dict) and "ref" in value else "activity"
+
+
+MethodItem = Annotated[
+    Annotated[Activity, Tag("activity")] | Annotated[Ref, Tag("ref")],
+    Discriminator(_method_tag),
+]
+
+
+class Hypothesis(Frozen):
+    """The steady-state hypothesis: probes, each with a tolerance."""
+
+    title: NonEmpty
+    probes: list[Activity] = Field(default_factory=list)
+    controls: list[Any] | None = None
+
+    @field_validator("probes")
+    @classmethod
+    def _tolerances(cls, probes: list[Activity]) -> list[Activity]:
+        missing = [p.name for p in probes if p.tolerance is None]
+        if missing:
+            raise ValueError(f"hypothesis probes need a tolerance: {', '.join(missing)}")
+        return probes
+
+
+# -- runtime -----------------------------------------------------------------
+
+
+class RollbackRuntime(Frozen):
+    """`runtime.rollbacks`."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    strategy: Literal["default", "always", "never", "deviated"] = "default"
+
+
+class HypothesisRuntime(Frozen):
+    """`runtime.hypothesis`; `continously` (Chaos Toolkit's old spelling) is accepted."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    strategy: Literal[
+        "default",
+        "before-method-only",
+        "after-method-only",
+        "during-method-only",
+        "continuously",
+    ] = "default"
+    frequency: Annotated[float, Field(gt=0)] = 1.0
+    fail_fast: bool = Field(default=False, alias="fail-fast")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_spelling(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("strategy") == "continously":
+            return {**data, "strategy": "continuously"}
+        return data
+
+
+class Runtime(Frozen):
+    """`runtime`: the default strategies (the CLI options win)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    rollbacks: RollbackRuntime = Field(default_factory=RollbackRuntime)
+    hypothesis: HypothesisRuntime = Field(default_factory=HypothesisRuntime)
+
+
+# -- chaoslab extension --------------------------------------------------------
+
+
+class GuardRailSpec(Frozen):
+    """An abort condition: a metric `condition`, or a `probe` that must pass."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=_dashed)
+    name: NonEmpty
+    condition: str | None = None
+    probe: Activity | None = None
+    every: Annotated[float, Field(gt=0, le=0.25)] = 0.25
+
+    @field_validator("condition")
+    @classmethod
+    def _parses(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_condition(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> GuardRailSpec:
+        if (self.condition is None) == (self.probe is None):
+            raise ValueError("a guard rail has exactly one of 'condition' or 'probe'")
+        return self
+
+    @property
+    def parsed(self) -> Condition | None:
+        """The parsed condition, if this is a metric rail."""
+        return parse_condition(self.condition) if self.condition else None
+
+
+class BlastRadius(Frozen):
+    """What the experiment may touch, checked when the file is validated.
+
+    `None` lists mean "anything"; injection points are glob patterns.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=_dashed)
+    proxies: list[str] | None = None
+    services: list[str] | None = None
+    injection_points: list[str] | None = None
+    max_concurrent_faults: Annotated[int, Field(ge=1)] | None = None
+    max_fault_duration: Annotated[float, Field(gt=0)] | None = None
+
+
+class ChaoslabSettings(Frozen):
+    """The `extensions` entry named `chaoslab`: guard rails, blast radius, recovery."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=_dashed)
+    name: Literal["chaoslab"] = "chaoslab"
+    seed: int | None = None
+    max_duration: Annotated[float, Field(gt=0)] | None = None
+    guard_rails: list[GuardRailSpec] = Field(default_factory=list)
+    blast_radius: BlastRadius = Field(default_factory=BlastRadius)
+    recovery: list[str] = Field(default_factory=list)
+    proxy_url: str = "http://127.0.0.1:8474"
+    loads: list[StartLoad] = Field(default_factory=list)
+    warmup: Annotated[float, Field(ge=0)] = 0.0
+
+    @field_validator("recovery")
+    @classmethod
+    def _criteria(cls, values: list[str]) -> list[str]:
+        for value in values:
+            parse_condition(value)
+        return values
+
+
+class Experiment(Frozen):
+    """A whole experiment, as Chaos Toolkit's format has it."""
+
+    # Unknown top-level keys are kept (Chaos Toolkit copies them to the journal).
+    model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True)
+    version: str | None = None
+    title: NonEmpty
+    description: NonEmpty
+    tags: list[NonEmpty] = Field(default_factory=list)
+    contributions: dict[str, str] | None = None
+    configuration: dict[str, Any] = Field(default_factory=dict)
+    secrets: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    steady_state_hypothesis: Hypothesis | None = Field(
+        default=None, alias="steady-state-hypothesis"
+    )
+    method: list[MethodItem]
+    rollbacks: list[Activity] = Field(default_factory=list)
+    runtime: Runtime = Field(default_factory=Runtime)
+    extensions: list[dict[str, Any]] = Field(default_factory=list)
+    controls: list[Any] | None = None
+    chaoslab: ChaoslabSettings = Field(default_factory=ChaoslabSettings, exclude=True)
+    _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _notes: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The document as read (before substitution), for the journal."""
+        return self._raw
+
+    @property
+    def notes(self) -> list[str]:
+        """Warnings from loading (keys Chaos Toolkit knows that chaoslab ignores)."""
+        return list(self._notes)
+
+    def activity(self, name: str) -> Activity | None:
+        """The method activity or hypothesis probe a `ref` names (probes win)."""
+        if self.steady_state_hypothesis:
+            for probe in self.steady_state_hypothesis.probes:
+                if probe.name == name:
+                    return probe
+        for item in self.method:
+            if isinstance(item, Activity) and item.name == name:
+                return item
+        return None
+
+    def resolve(self, item: Activity | Ref) -> Activity:
+        """`item` itself, or the activity its `ref` names."""
+        if isinstance(item, Activity):
+            return item
+        found = self.activity(item.ref)
+        if found is None:
+            raise LookupError(f"referenced activity {item.ref!r} could not be found")
+        return found

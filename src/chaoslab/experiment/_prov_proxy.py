@@ -1,0 +1,182 @@
+"""`module: proxy`: toxics on a chaoslab or Toxiproxy server, through its HTTP API.
+
+- `add_toxic`: `proxy`, `type`, `name`, `stream`, `toxicity`, `attributes`,
+  optional `duration` (hold, then remove) and `ramp` (move one attribute
+  from `from` to `to` over `over` seconds in `steps` updates);
+- `remove_toxic`: `proxy`, `name`.
+
+The API (`POST /proxies/{proxy}/toxics`, `POST .../toxics/{name}`,
+`DELETE .../toxics/{name}`) is Toxiproxy's, which the chaoslab proxy
+serves too; `url` defaults to the experiment's `proxy-url`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from chaoslab.errors import ExperimentError
+from chaoslab.experiment._context import RunContext
+from chaoslab.experiment._registry import ProviderRegistry, Touch
+
+__all__ = ["AddToxic", "RemoveToxic", "register"]
+
+TOXIC_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "latency": ("latency", "jitter"),
+    "bandwidth": ("rate",),
+    "slow_close": ("delay",),
+    "timeout": ("timeout",),
+    "reset_peer": ("timeout",),
+    "slicer": ("average_size", "size_variation", "delay"),
+    "limit_data": ("bytes",),
+}
+
+
+class _Args(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class ToxicRamp(_Args):
+    """Move `attribute` from `start` to `end` over `over` seconds."""
+
+    attribute: str
+    start: float = Field(alias="from")
+    end: float = Field(alias="to")
+    over: Annotated[float, Field(gt=0)]
+    steps: Annotated[int, Field(ge=1, le=1000)] = 10
+
+
+class AddToxic(_Args):
+    """Arguments of `proxy.add_toxic`."""
+
+    proxy: Annotated[str, Field(min_length=1)]
+    type: Literal[
+        "latency", "bandwidth", "slow_close", "timeout", "reset_peer", "slicer", "limit_data"
+    ]
+    name: str | None = None
+    stream: Literal["upstream", "downstream"] = "downstream"
+    toxicity: Annotated[float, Field(ge=0, le=1)] = 1.0
+    attributes: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
+    duration: Annotated[float, Field(gt=0)] | None = None
+    ramp: ToxicRamp | None = None
+    url: str | None = None
+
+    @model_validator(mode="after")
+    def _known_attributes(self) -> AddToxic:
+        allowed = TOXIC_ATTRIBUTES[self.type]
+        names = list(self.attributes) + ([self.ramp.attribute] if self.ramp else [])
+        unknown = [a for a in names if a not in allowed]
+        if unknown:
+            raise ValueError(
+                f"{self.type} toxics have no attribute {', '.join(unknown)}; "
+                f"allowed: {', '.join(allowed)}"
+            )
+        if self.ramp and self.duration is not None and self.ramp.over > self.duration:
+            raise ValueError(f"ramp.over ({self.ramp.over}) exceeds duration ({self.duration})")
+        return self
+
+    @property
+    def toxic_name(self) -> str:
+        """The toxic's name (Toxiproxy's default: `<type>_<stream>`)."""
+        return self.name or f"{self.type}_{self.stream}"
+
+
+class RemoveToxic(_Args):
+    """Arguments of `proxy.remove_toxic`."""
+
+    proxy: Annotated[str, Field(min_length=1)]
+    name: Annotated[str, Field(min_length=1)]
+    url: str | None = None
+
+
+def _attrs(args: AddToxic, ramp_value: float | None) -> dict[str, Any]:
+    attributes: dict[str, Any] = {k: _number(v) for k, v in args.attributes.items()}
+    if args.ramp is not None and ramp_value is not None:
+        attributes[args.ramp.attribute] = _number(ramp_value)
+    return attributes
+
+
+def _number(value: float) -> int | float:
+    # Toxiproxy's attributes are integers; keep fractions only where given.
+    return int(value) if float(value).is_integer() else value
+
+
+async def _call(method: str, url: str, body: dict[str, Any] | None = None) -> Any:
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        try:
+            response = await client.request(method, url, json=body)
+        except httpx.HTTPError as exc:
+            raise ExperimentError(f"proxy API {method} {url}: {exc}") from exc
+    if response.status_code >= 400:
+        raise ExperimentError(f"proxy API {method} {url}: {response.status_code} {response.text}")
+    return response.json() if response.content else None
+
+
+async def _remove(ctx: RunContext, base: str, proxy: str, name: str) -> None:
+    await _call("DELETE", f"{base}/proxies/{proxy}/toxics/{name}")
+    ctx.faults.close(f"proxy:{proxy}:{name}")
+
+
+async def add_toxic(ctx: RunContext, args: AddToxic) -> Any:
+    """Add a toxic; with `duration`, hold it (ramping if asked), then remove it."""
+    base = (args.url or ctx.proxy_url).rstrip("/")
+    name = args.toxic_name
+    body = {
+        "name": name,
+        "type": args.type,
+        "stream": args.stream,
+        "toxicity": args.toxicity,
+        "attributes": _attrs(args, args.ramp.start if args.ramp else None),
+    }
+    key = f"proxy:{args.proxy}:{name}"
+    ctx.faults.open(key, "proxy.toxic", args.proxy, ctx.activity, body)
+    try:
+        created = await _call("POST", f"{base}/proxies/{args.proxy}/toxics", body)
+    except BaseException:
+        ctx.faults.close(key)
+        raise
+    ctx.faults.undo[key] = lambda: _remove(ctx, base, args.proxy, name)
+    if args.duration is None and args.ramp is None:
+        return created
+    try:
+        if args.ramp is not None:
+            await _ramp(ctx, args, base, name)
+        held = (args.duration or 0.0) - (args.ramp.over if args.ramp else 0.0)
+        await ctx.clock.sleep_async(held)
+    finally:
+        if args.duration is not None:
+            await _remove(ctx, base, args.proxy, name)
+    return created
+
+
+async def _ramp(ctx: RunContext, args: AddToxic, base: str, name: str) -> None:
+    assert args.ramp is not None
+    ramp = args.ramp
+    for step in range(1, ramp.steps + 1):
+        await ctx.clock.sleep_async(ramp.over / ramp.steps)
+        value = ramp.start + (ramp.end - ramp.start) * step / ramp.steps
+        body = {"attributes": _attrs(args, value), "toxicity": args.toxicity}
+        await _call("POST", f"{base}/proxies/{args.proxy}/toxics/{name}", body)
+
+
+async def remove_toxic(ctx: RunContext, args: RemoveToxic) -> None:
+    """Remove a toxic by name."""
+    await _remove(ctx, (args.url or ctx.proxy_url).rstrip("/"), args.proxy, args.name)
+
+
+def register(registry: ProviderRegistry) -> None:
+    """Register `proxy.add_toxic` and `proxy.remove_toxic`."""
+    registry.register(
+        "proxy",
+        "add_toxic",
+        AddToxic,
+        touches=lambda a: [Touch("proxy", a.proxy, f"toxic:{a.toxic_name}", a.duration)],
+    )(add_toxic)
+    registry.register(
+        "proxy",
+        "remove_toxic",
+        RemoveToxic,
+        touches=lambda a: [Touch("proxy", a.proxy, f"toxic:{a.name}", removes=True)],
+    )(remove_toxic)
