@@ -31,6 +31,7 @@ from chaoslab.services._events import (
 )
 from chaoslab.services._postgres import PostgresServer
 from chaoslab.services._process import ProcessService, ServiceState, free_port
+from chaoslab.services._proxied import ProxiedService
 from chaoslab.services._readiness import (
     HttpOk,
     LogLine,
@@ -51,6 +52,7 @@ __all__ = [
     "PortOpen",
     "PostgresServer",
     "ProcessService",
+    "ProxiedService",
     "Readiness",
     "RedisPong",
     "RedisServer",

@@ -9,6 +9,9 @@ Session-scoped servers, shared by every test, with per-test isolation:
   `postgres_schema` returns, once per session), dropped afterwards.
 - `redis_factory` / `postgres_factory`: private servers a test may kill, pause
   or restart without disturbing the others; closed when the test ends.
+- `redis_via_proxy` / `postgres_via_proxy`: the per-test Redis or database
+  behind a chaoslab fault proxy (`chaoslab.proxy`), so a test can add toxics
+  (latency, down, reset_peer, ...) between its client and the real server.
 
 Heavy imports (redis, psycopg, the servers) happen inside the fixtures, so that
 merely having chaoslab installed costs a test run nothing.
@@ -16,6 +19,7 @@ merely having chaoslab installed costs a test run nothing.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -23,16 +27,19 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from chaoslab.services import PostgresServer, ProcessService, RedisServer
+    from chaoslab.proxy import Proxy
+    from chaoslab.services import PostgresServer, ProcessService, ProxiedService, RedisServer
 
 __all__ = [
     "postgres_factory",
     "postgres_schema",
     "postgres_server",
     "postgres_url",
+    "postgres_via_proxy",
     "redis_factory",
     "redis_server",
     "redis_url",
+    "redis_via_proxy",
 ]
 
 _TEMPLATE = "chaoslab_template"
@@ -141,6 +148,58 @@ def postgres_factory() -> Iterator[Callable[..., PostgresServer]]:
 
     yield make
     _close_all(servers)
+
+
+@contextlib.contextmanager
+def _proxy_to(server: ProcessService, request: pytest.FixtureRequest) -> Iterator[Proxy]:
+    from chaoslab.proxy import SyncProxyServer
+    from chaoslab.pytest_plugin import test_seed
+
+    # Seeded like the `chaos` fixture: a test replays the same toxicity decisions.
+    seed = test_seed(request.getfixturevalue("chaos_seed"), request.node.nodeid)
+    with SyncProxyServer(seed=seed % 2**32) as proxies:
+        yield proxies.create(server.name, upstream=f"{server.host}:{server.port}")
+
+
+@pytest.fixture
+def redis_via_proxy(
+    redis_url: str, redis_server: RedisServer, request: pytest.FixtureRequest
+) -> Iterator[ProxiedService[RedisServer]]:
+    """The flushed session Redis behind a fault proxy; `.url` goes through the proxy.
+
+    Example::
+
+        def test_slow_redis(redis_via_proxy):
+            client = redis.Redis.from_url(redis_via_proxy.url)
+            with redis_via_proxy.proxy.latency(100):
+                assert client.ping()
+    """
+    from chaoslab.services import ProxiedService
+
+    with _proxy_to(redis_server, request) as proxy:
+        url = f"redis://{proxy.listen}/0"
+        yield ProxiedService(server=redis_server, proxy=proxy, url=url, direct_url=redis_url)
+
+
+@pytest.fixture
+def postgres_via_proxy(
+    postgres_url: str, postgres_server: PostgresServer, request: pytest.FixtureRequest
+) -> Iterator[ProxiedService[PostgresServer]]:
+    """This test's fresh database behind a fault proxy; `.url` goes through the proxy.
+
+    Example::
+
+        def test_slow_db(postgres_via_proxy):
+            with psycopg.connect(postgres_via_proxy.url) as conn:
+                with postgres_via_proxy.proxy.latency(100):
+                    conn.execute("select 1")
+    """
+    from chaoslab.services import ProxiedService
+
+    database = postgres_url.rsplit("/", 1)[1]
+    with _proxy_to(postgres_server, request) as proxy:
+        url = f"postgresql://postgres@{proxy.listen}/{database}"
+        yield ProxiedService(server=postgres_server, proxy=proxy, url=url, direct_url=postgres_url)
 
 
 def _close_all(servers: list[Any]) -> None:
