@@ -263,7 +263,8 @@ async def _events(api: _Api, request: web.Request) -> web.Response:
         since = float(request.query.get("since", "-inf"))
     except ValueError:
         raise ApiError(400, "query parameter since: must be a number (clock seconds)") from None
-    return _json({"events": event_dicts(api.server, kind=kind, since=since)})
+    events = event_dicts(api.server, kind=kind, since=since)
+    return _json({"now": api.server.clock.now(), "events": events})
 
 
 async def _openapi(api: _Api, request: web.Request) -> web.Response:
@@ -342,7 +343,6 @@ _STATUS: tuple[tuple[type[Exception], int, str | None], ...] = (
     (ProxyExists, 409, "proxy already exists"),
     (ToxicExists, 409, "toxic already exists"),
     (ConfigError, 400, None),
-    # A bind failure is the server's, as in Toxiproxy (500 with the OS's text).
     (ProxyError, 500, None),
     (OSError, 500, None),
 )
@@ -352,6 +352,10 @@ def _status_of(exc: BaseException) -> tuple[int, str]:
     """Map an exception to Toxiproxy's status and error text; re-raise the unknown."""
     if isinstance(exc, ApiError):
         return exc.status, exc.message
+    if isinstance(exc, ProxyError) and isinstance(exc.__cause__, OSError):
+        # The listen address given cannot be bound (in use, not local): the
+        # request's fault, so 400 where Toxiproxy answers 500 (docs/proxy.md).
+        return 400, str(exc)
     for kind, status, text in _STATUS:
         if isinstance(exc, kind):
             if isinstance(exc, ConfigError):

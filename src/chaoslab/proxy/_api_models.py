@@ -146,8 +146,9 @@ class EventOut(BaseModel):
 
 
 class EventsOut(BaseModel):
-    """Reply of `GET /events`."""
+    """Reply of `GET /events`: the server clock's time now, and the events (oldest first)."""
 
+    now: float
     events: list[EventOut]
 
 
@@ -167,16 +168,20 @@ def load_json(raw: bytes) -> Any:
 
 
 def _describe(exc: ValidationError, where: str = "") -> ApiError:
-    for err in exc.errors(include_url=False):
-        loc = err["loc"]
-        missing = err["type"] in ("missing", "string_too_short")
-        if missing and len(loc) == 1 and loc[0] in ("name", "upstream"):
-            return ApiError(400, f"missing required field: {loc[0]}{where}")
+    # Toxiproxy decodes first (wrong types), then checks name, then upstream.
+    missing: set[str] = set()
     parts = []
     for err in exc.errors(include_url=False):
-        path = ".".join(str(p) for p in err["loc"]) or "body"
+        loc = err["loc"]
+        if err["type"] in ("missing", "string_too_short") and len(loc) == 1:
+            missing.add(str(loc[0]))
+            continue
+        path = ".".join(str(p) for p in loc) or "body"
         parts.append(f"{path}: {err['msg']}")
-    return ApiError(400, "bad request body: " + "; ".join(parts) + where)
+    if parts:
+        return ApiError(400, "bad request body: " + "; ".join(parts) + where)
+    first = next(f for f in ("name", "upstream", *sorted(missing)) if f in missing)
+    return ApiError(400, f"missing required field: {first}{where}")
 
 
 def _validate(model: type[M], data: Any, where: str = "") -> M:

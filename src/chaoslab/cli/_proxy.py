@@ -1,0 +1,230 @@
+"""`chaoslab proxy`: serve the Toxiproxy-compatible proxy, and drive a running one.
+
+    chaoslab proxy serve [--host 127.0.0.1] [--port 8474] [--config FILE] [--seed N]
+    chaoslab proxy list | create NAME -u HOST:PORT | delete NAME | reset
+    chaoslab proxy toxic add PROXY -t latency -a latency=100 -a jitter=10
+    chaoslab proxy toxic remove PROXY -n latency_downstream
+
+The client commands talk to `--url` (default `$TOXIPROXY_URL`, else
+http://127.0.0.1:8474). Every failure prints one clear line and exits 1;
+never a traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.table import Table
+
+from chaoslab.cli._app import app, console
+
+if TYPE_CHECKING:
+    from chaoslab.proxy._client import ProxyClient
+    from chaoslab.proxy._client_core import ProxyInfo
+
+proxy_app = typer.Typer(
+    name="proxy",
+    help="Toxiproxy-compatible TCP fault proxy: serve it, or drive a running one.",
+    no_args_is_help=True,
+)
+toxic_app = typer.Typer(name="toxic", help="Add or remove toxics.", no_args_is_help=True)
+proxy_app.add_typer(toxic_app)
+app.add_typer(proxy_app)
+
+_URL = typer.Option(
+    "--url", envvar="TOXIPROXY_URL", help="API URL (default http://127.0.0.1:8474)."
+)
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(1)
+
+
+@contextmanager
+def _client(url: str | None) -> Iterator[ProxyClient]:
+    """A client whose failures become one line on the console and exit code 1."""
+    import httpx
+
+    from chaoslab.errors import ChaoslabError
+    from chaoslab.proxy._client import ProxyClient
+
+    client = ProxyClient(url)
+    try:
+        yield client
+    except httpx.HTTPError as exc:
+        raise _fail(
+            f"cannot reach the proxy API at {client.url} ({exc}); "
+            "is `chaoslab proxy serve` running? (set --url or TOXIPROXY_URL)"
+        ) from None
+    except ChaoslabError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        client.close()
+
+
+@proxy_app.command()
+def serve(
+    *,
+    host: Annotated[str, typer.Option(help="Interface the API listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="API port (0: pick a free one).")] = 8474,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="JSON file of proxies, as for toxiproxy-server -config."),
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of the toxicity rolls.")] = None,
+    allow_remote_upstreams: Annotated[
+        bool,
+        typer.Option(
+            "--allow-remote-upstreams", help="Allow upstreams outside 127.0.0.0/8 and ::1."
+        ),
+    ] = False,
+) -> None:
+    """Run the proxy server (a drop-in for toxiproxy-server) until SIGINT or SIGTERM."""
+    import random
+
+    from chaoslab.errors import ChaoslabError
+    from chaoslab.proxy._serve import run
+
+    if seed is None:
+        seed = random.SystemRandom().randrange(2**32)
+
+    def ready(url: str) -> None:
+        console.print(f"chaoslab proxy API listening on {url} (seed {seed})", highlight=False)
+
+    try:
+        run(
+            host=host,
+            port=port,
+            config=config,
+            seed=seed,
+            allow_remote_upstreams=allow_remote_upstreams,
+            ready=ready,
+        )
+    except ChaoslabError as exc:
+        raise _fail(str(exc)) from None
+    except OSError as exc:
+        raise _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    console.print("chaoslab proxy stopped", highlight=False)
+
+
+def _proxies_table(proxies: list[ProxyInfo]) -> Table:
+    table = Table(title="proxies")
+    for column in ("name", "listen", "upstream", "enabled", "toxics"):
+        table.add_column(column)
+    for p in proxies:
+        toxics = ", ".join(f"{t.name} ({t.type}, {t.stream})" for t in p.toxics) or "-"
+        table.add_row(p.name, p.listen, p.upstream, "yes" if p.enabled else "[red]no[/red]", toxics)
+    return table
+
+
+@proxy_app.command("list")
+def list_proxies(url: Annotated[str | None, _URL] = None) -> None:
+    """List the proxies and their toxics."""
+    with _client(url) as client:
+        proxies = [p.info for p in client.proxies().values()]
+    console.print(_proxies_table(proxies))
+
+
+@proxy_app.command()
+def create(
+    name: Annotated[str, typer.Argument(help="Name of the new proxy.")],
+    *,
+    upstream: Annotated[str, typer.Option("--upstream", "-u", help="host:port to forward to.")],
+    listen: Annotated[
+        str, typer.Option("--listen", "-l", help="host:port to listen on.")
+    ] = "127.0.0.1:0",
+    disabled: Annotated[
+        bool, typer.Option("--disabled", help="Create it without listening.")
+    ] = False,
+    url: Annotated[str | None, _URL] = None,
+) -> None:
+    """Create a proxy."""
+    with _client(url) as client:
+        proxy = client.create(name, upstream=upstream, listen=listen, enabled=not disabled)
+    console.print(_proxies_table([proxy.info]))
+
+
+@proxy_app.command()
+def delete(
+    name: Annotated[str, typer.Argument(help="Proxy to delete.")],
+    url: Annotated[str | None, _URL] = None,
+) -> None:
+    """Delete a proxy (its connections are closed)."""
+    with _client(url) as client:
+        client.delete(name)
+    console.print(f"deleted proxy {name}", highlight=False)
+
+
+@proxy_app.command()
+def reset(url: Annotated[str | None, _URL] = None) -> None:
+    """Enable every proxy and remove every toxic."""
+    with _client(url) as client:
+        client.reset()
+    console.print("reset: every proxy enabled, every toxic removed", highlight=False)
+
+
+def _attribute(text: str) -> tuple[str, Any]:
+    key, sep, raw = text.partition("=")
+    if not sep or not key:
+        raise _fail(f"attribute {text!r}: expected key=value, e.g. latency=100")
+    try:
+        value: Any = json.loads(raw)
+    except ValueError:
+        value = raw  # a bare word is a string, as toxiproxy-cli sends it
+    return key.strip(), value
+
+
+@toxic_app.command("add")
+def toxic_add(
+    proxy: Annotated[str, typer.Argument(help="Proxy to add the toxic to.")],
+    *,
+    type_: Annotated[str, typer.Option("--type", "-t", help="Toxic type, e.g. latency.")],
+    name: Annotated[
+        str | None, typer.Option("--name", "-n", help="Toxic name (default <type>_<stream>).")
+    ] = None,
+    upstream: Annotated[
+        bool, typer.Option("--upstream", "-u", help="On client->server data.")
+    ] = False,
+    downstream: Annotated[
+        bool, typer.Option("--downstream", "-d", help="On server->client data.")
+    ] = False,
+    toxicity: Annotated[float, typer.Option("--toxicity", "--tox", help="Probability 0..1.")] = 1.0,
+    attribute: Annotated[
+        list[str] | None, typer.Option("--attribute", "-a", help="key=value, repeatable.")
+    ] = None,
+    url: Annotated[str | None, _URL] = None,
+) -> None:
+    """Add a toxic to a proxy."""
+    if upstream and downstream:
+        raise _fail("choose one stream: --upstream or --downstream")
+    attributes = dict(_attribute(a) for a in attribute or [])
+    stream = "upstream" if upstream else "downstream"
+    with _client(url) as client:
+        toxic = client.get(proxy).add_toxic(
+            type_, name=name, stream=stream, toxicity=toxicity, attributes=attributes
+        )
+    table = Table(title=f"toxic added to {proxy}")
+    for column in ("name", "type", "stream", "toxicity", "attributes"):
+        table.add_column(column)
+    attrs = ", ".join(f"{k}={v}" for k, v in toxic.attributes.items()) or "-"
+    table.add_row(toxic.name, toxic.type, toxic.stream, f"{toxic.toxicity:g}", attrs)
+    console.print(table)
+
+
+@toxic_app.command("remove")
+def toxic_remove(
+    proxy: Annotated[str, typer.Argument(help="Proxy to remove the toxic from.")],
+    *,
+    name: Annotated[str, typer.Option("--name", "-n", help="Name of the toxic.")],
+    url: Annotated[str | None, _URL] = None,
+) -> None:
+    """Remove a toxic from a proxy."""
+    with _client(url) as client:
+        client.get(proxy).remove_toxic(name)
+    console.print(f"removed toxic {name} from {proxy}", highlight=False)

@@ -1,0 +1,181 @@
+"""Real processes and sockets for the proxy API tests: servers, an echo peer, probes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import socketserver
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[3]
+
+# `chaoslab proxy serve` as a child process, through the real console entry point.
+SERVE = [sys.executable, "-c", "from chaoslab.cli import main; main()", "proxy", "serve"]
+
+
+def toxiproxy_binary() -> Path | None:
+    """`<repo>/../shared/bin/toxiproxy-server`, else $TOXIPROXY_SERVER, else None."""
+    candidates = [REPO.parent / "shared" / "bin" / "toxiproxy-server"]
+    if os.environ.get("TOXIPROXY_SERVER"):
+        candidates.append(Path(os.environ["TOXIPROXY_SERVER"]))
+    return next((c for c in candidates if c.is_file() and os.access(c, os.X_OK)), None)
+
+
+def free_port() -> int:
+    """A port free right now (only for servers that cannot report their own)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_listening(port: int, deadline_s: float = 10.0) -> None:
+    """Poll until 127.0.0.1:port accepts, bounded in time."""
+    end = time.monotonic() + deadline_s
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        except OSError:
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.02)
+        else:
+            return
+
+
+@dataclass
+class ServerProcess:
+    """A running API server process and its base URL."""
+
+    process: subprocess.Popen[str]
+    url: str
+
+    def stop(self) -> tuple[int, str]:
+        """SIGTERM, wait, return (exit code, remaining output)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            out, _ = self.process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            out, _ = self.process.communicate()
+        return self.process.returncode, out or ""
+
+
+@contextlib.contextmanager
+def chaoslab_serve(*args: str) -> Iterator[ServerProcess]:
+    """`chaoslab proxy serve --port 0 ...`; the URL is read from its first line."""
+    process = subprocess.Popen(
+        [*SERVE, "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"},
+    )
+    server = ServerProcess(process, "")
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if "listening on" not in line:
+            code, rest = server.stop()
+            raise RuntimeError(f"chaoslab proxy serve failed ({code}): {line}{rest}")
+        server.url = line.split("listening on ", 1)[1].split()[0]
+        yield server
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def toxiproxy_serve(binary: Path) -> Iterator[ServerProcess]:
+    """The real toxiproxy-server on a free loopback port."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(binary), "-host", "127.0.0.1", "-port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    server = ServerProcess(process, f"http://127.0.0.1:{port}")
+    try:
+        wait_listening(port)
+        yield server
+    finally:
+        server.stop()
+
+
+class _Echo(socketserver.BaseRequestHandler):
+    upper = False
+
+    def handle(self) -> None:
+        sock: socket.socket = self.request
+        sock.settimeout(10)
+        with contextlib.suppress(OSError):
+            while data := sock.recv(65536):
+                sock.sendall(data.upper() if self.upper else data)
+
+
+class _UpperEcho(_Echo):
+    upper = True
+
+
+class _EchoServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    block_on_close = True
+
+
+@contextlib.contextmanager
+def echo_server(*, upper: bool = False) -> Iterator[int]:
+    """A threaded TCP echo server on 127.0.0.1 (`upper`: answers in capitals); yields its port."""
+    server = _EchoServer(("127.0.0.1", 0), _UpperEcho if upper else _Echo)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield int(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def round_trip(port: int, payload: bytes = b"ping", timeout: float = 5.0) -> tuple[bytes, float]:
+    """Send `payload` through 127.0.0.1:port, read it back; (echo, seconds)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        start = time.perf_counter()
+        sock.sendall(payload)
+        got = b""
+        while len(got) < len(payload):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+        return got, time.perf_counter() - start
+
+
+def read_until_closed(port: int, payload: bytes, timeout: float = 5.0) -> tuple[bytes, float]:
+    """Send `payload`, read until the proxy closes; (bytes read, seconds until EOF)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        start = time.perf_counter()
+        sock.sendall(payload)
+        got = b""
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := sock.recv(65536):
+                got += chunk
+        return got, time.perf_counter() - start
+
+
+def refuses(port: int) -> bool:
+    """True if 127.0.0.1:port refuses connections (or closes at once without data)."""
+    try:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=2)
+    except ConnectionRefusedError:
+        return True
+    with sock:
+        return False

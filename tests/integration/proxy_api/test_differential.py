@@ -1,0 +1,127 @@
+"""Differential: the same API calls to toxiproxy-server and to `chaoslab proxy serve`.
+
+Same status codes and the same JSON shapes (keys and value types) at every
+step, except the deliberate differences, which are asserted as such and listed
+in docs/proxy.md.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from tests.integration.proxy_api._support import (
+    REPO,
+    chaoslab_serve,
+    toxiproxy_binary,
+    toxiproxy_serve,
+)
+from tests.integration.proxy_api.differential_steps import DELIBERATE, DELIBERATE_SHAPE, STEPS
+
+BINARY = toxiproxy_binary()
+pytestmark = pytest.mark.skipif(
+    BINARY is None,
+    reason="toxiproxy-server not found at <repo>/../shared/bin/ nor $TOXIPROXY_SERVER",
+)
+
+Result = tuple[int, Any]
+
+ERROR = {"error": "str", "status": "number"}
+# /populate errors also carry the proxies done so far: none, since chaoslab's is atomic.
+POPULATE_ERROR = {**ERROR, "proxies": "null"}
+
+
+def shape(value: Any) -> Any:
+    """Keys and value types, recursively; ints and floats are both numbers."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "str"
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return ["list", sorted({json.dumps(shape(v), sort_keys=True) for v in value})]
+    # Toxiproxy 2.12 leaks its internal logger as `"Logger": {}` in every proxy.
+    return {k: shape(v) for k, v in sorted(value.items()) if k != "Logger"}
+
+
+def body_shape(response: httpx.Response) -> Any:
+    text = response.text
+    if not text.strip():
+        return "empty"
+    try:
+        return shape(response.json())
+    except ValueError:
+        return "text: " + text.strip()
+
+
+def replay(url: str) -> dict[str, Result]:
+    api = urlsplit(url).netloc
+    results: dict[str, Result] = {}
+    with httpx.Client(base_url=url, timeout=10, trust_env=False) as client:
+        for step in STEPS:
+            headers = {"User-Agent": "chaoslab-differential", **dict(step.headers)}
+            body = step.body.replace(b"{API}", api.encode()) if step.body is not None else None
+            response = client.request(step.method, step.path, content=body, headers=headers)
+            results[step.id] = (response.status_code, body_shape(response))
+    return results
+
+
+@pytest.fixture(scope="module")
+def both() -> Iterator[tuple[dict[str, Result], dict[str, Result]]]:
+    assert BINARY is not None
+    with toxiproxy_serve(BINARY) as toxiproxy, chaoslab_serve("--seed", "1") as chaoslab:
+        yield replay(toxiproxy.url), replay(chaoslab.url)
+
+
+def test_every_step_has_the_same_status_and_shape(
+    both: tuple[dict[str, Result], dict[str, Result]],
+) -> None:
+    toxiproxy, chaoslab = both
+    mismatches = []
+    for step in STEPS:
+        if step.id in DELIBERATE:
+            continue
+        (t_status, t_shape), (c_status, c_shape) = toxiproxy[step.id], chaoslab[step.id]
+        if t_status != c_status:
+            mismatches.append(f"{step.id}: status {t_status} (toxiproxy) != {c_status}")
+        elif t_shape != c_shape and step.id not in DELIBERATE_SHAPE:
+            mismatches.append(f"{step.id}: shape {t_shape} (toxiproxy) != {c_shape}")
+    assert not mismatches, "\n".join(mismatches)
+
+
+def test_the_deliberate_differences_are_what_the_docs_say(
+    both: tuple[dict[str, Result], dict[str, Result]],
+) -> None:
+    toxiproxy, chaoslab = both
+    for step_id, (t_expected, c_expected) in DELIBERATE.items():
+        assert toxiproxy[step_id][0] == t_expected, step_id
+        assert chaoslab[step_id][0] == c_expected, step_id
+        if c_expected >= 400:
+            assert chaoslab[step_id][1] in (ERROR, POPULATE_ERROR), step_id
+    t_populate, c_populate = toxiproxy["populate-empty"][1], chaoslab["populate-empty"][1]
+    assert t_populate == {"proxies": "null"}
+    assert c_populate == {"proxies": ["list", []]}
+
+
+def test_the_docs_list_every_deliberate_difference() -> None:
+    page = (REPO / "docs" / "proxy.md").read_text(encoding="utf-8")
+    missing = [step for step in [*DELIBERATE, *DELIBERATE_SHAPE] if f"`{step}`" not in page]
+    assert not missing, f"docs/proxy.md does not list: {missing}"
+
+
+def test_the_error_body_is_toxiproxys(
+    both: tuple[dict[str, Result], dict[str, Result]],
+) -> None:
+    _, chaoslab = both
+    errors = [r for r in chaoslab.values() if r[0] in (400, 404, 409)]
+    assert errors
+    for status, body in errors:
+        assert body in (ERROR, POPULATE_ERROR, "text: 404 page not found"), status
