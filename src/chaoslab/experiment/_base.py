@@ -138,7 +138,7 @@ def _message(err: Any) -> str:
     if err["type"] == "union_tag_invalid":
         ctx = err.get("ctx", {})
         return (
-            f"unknown {ctx.get('discriminator', 'type')} {ctx.get('tag')!r}; "
+            f"unknown {str(ctx.get('discriminator', 'type')).strip(chr(39))} {ctx.get('tag')!r}; "
             f"allowed: {str(ctx.get('expected_tags', '')).replace(chr(39), '')}"
         )
     return _MESSAGES.get(str(err["type"]), str(err["msg"]))

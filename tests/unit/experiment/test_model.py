@@ -1,0 +1,374 @@
+"""The experiment model: valid files load, invalid ones list every problem by path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import chaoslab.experiment
+from chaoslab.errors import ConfigError
+from chaoslab.experiment import Vars, load_experiment, load_var_file, parse_var
+from chaoslab.experiment._model import ChaoslabProvider, JsonPathTolerance, RangeTolerance, Ref
+
+FILES = Path(__file__).parent / "files"
+
+
+def problems(source: Any, **kwargs: Any) -> dict[str, str]:
+    with pytest.raises(ConfigError) as info:
+        load_experiment(source, **kwargs)
+    return dict(info.value.problems)
+
+
+def minimal(**extra: Any) -> dict[str, Any]:
+    return {"title": "t", "description": "d", "method": [], **extra}
+
+
+def test_all_is_sorted_and_public() -> None:
+    assert chaoslab.experiment.__all__ == sorted(chaoslab.experiment.__all__)
+    for name in chaoslab.experiment.__all__:
+        assert hasattr(chaoslab.experiment, name)
+
+
+def test_ctk_tutorial_json_loads_with_env_default() -> None:
+    exp = load_experiment(FILES / "ctk-file-exists.json")
+    assert exp.title.startswith("Does our service")
+    assert exp.configuration["service_url"] == "http://127.0.0.1:1/"
+    probe = exp.steady_state_hypothesis.probes[0]  # type: ignore[union-attr]
+    assert probe.tolerance == [200, 503]
+    assert probe.provider.url == "http://127.0.0.1:1/"  # type: ignore[union-attr]
+    assert exp.raw["configuration"]["service_url"]["type"] == "env"  # journal keeps the raw form
+
+
+def test_env_var_types_and_var_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RATE", "12")
+    doc = minimal(
+        configuration={
+            "rate": {"type": "env", "key": "RATE", "env_var_type": "int"},
+            "name": "svc",
+        },
+        method=[
+            {
+                "type": "probe",
+                "name": "p",
+                "provider": {
+                    "type": "python",
+                    "module": "json",
+                    "func": "dumps",
+                    "arguments": {"obj": "${rate}"},
+                },
+            }
+        ],
+    )
+    exp = load_experiment(doc)
+    assert exp.method[0].provider.arguments == {"obj": 12}  # type: ignore[union-attr]
+    exp = load_experiment(doc, overrides=Vars(configuration={"rate": 99}))
+    assert exp.method[0].provider.arguments == {"obj": 99}  # type: ignore[union-attr]
+    assert parse_var("n:int=3") == ("n", 3)
+    assert parse_var("flag:bool=no") == ("flag", False)
+    with pytest.raises(ValueError, match="not a valid int"):
+        parse_var("n:int=x")
+
+
+def test_missing_env_without_default_is_a_problem() -> None:
+    found = problems(minimal(configuration={"x": {"type": "env", "key": "CHAOSLAB_NOPE_XYZ"}}))
+    assert "not set" in found["configuration.x"]
+
+
+def test_var_file_yaml_replaces_secret_groups(tmp_path: Path) -> None:
+    path = tmp_path / "vars.yaml"
+    path.write_text("configuration: {a: 1}\nsecrets: {auth: {token: s3cret}}\n")
+    overrides = load_var_file(path)
+    doc = minimal(
+        secrets={"auth": {"token": "old", "user": "u"}},
+        method=[
+            {
+                "type": "probe",
+                "name": "p",
+                "provider": {
+                    "type": "python",
+                    "module": "json",
+                    "func": "dumps",
+                    "arguments": {"obj": "${token}"},
+                },
+            }
+        ],
+    )
+    exp = load_experiment(doc, overrides=overrides)
+    assert exp.secrets == {"auth": {"token": "s3cret"}}
+    assert exp.method[0].provider.arguments == {"obj": "s3cret"}  # type: ignore[union-attr]
+    env_file = tmp_path / "vars.env"
+    env_file.write_text("# comment\nTOKEN='abc'\n")
+    assert load_var_file(env_file).env == {"TOKEN": "abc"}
+
+
+def test_invalid_file_reports_every_problem_with_its_path() -> None:
+    found = problems(FILES / "invalid.yaml")
+    assert found["title"].startswith("String should have at least 1 character")
+    assert "tags[1]" in found
+    assert "tolerance" in found["steady-state-hypothesis.probes"]
+    assert found["method[0].provider"].startswith("unknown type 'carrier-pigeon'; allowed: python")
+    assert found["method[1].provider.timout"].startswith("unknown key; allowed here:")
+    assert "timeout" in found["method[1].provider.timout"]
+    assert "greater than 0" in found["method[2].provider.arguments.rate"]
+    assert "greater than or equal to 0" in found["method[4].pauses.before"]
+    assert "not an executable" in found["method[4].provider.path"]
+    assert (
+        found["rollbacks[0].provider.arguments.nope"] == "is not part of the function's signature"
+    )
+    assert "required" in found["rollbacks[0].provider.arguments.path"]
+
+
+def test_unknown_ref_is_reported() -> None:
+    found = problems(minimal(method=[{"ref": "ghost"}]))
+    assert "ghost" in found["method[0].ref"]
+
+
+def test_chaoslab_provider_arguments_checked_at_validation() -> None:
+    doc = minimal(
+        method=[
+            {
+                "type": "action",
+                "name": "a",
+                "provider": {
+                    "type": "chaoslab",
+                    "module": "proxy",
+                    "func": "add_toxic",
+                    "arguments": {
+                        "proxy": "redis",
+                        "type": "latency",
+                        "attributes": {"latency": 100, "rate": 3},
+                    },
+                },
+            },
+            {
+                "type": "action",
+                "name": "b",
+                "provider": {"type": "chaoslab", "module": "nope", "func": "x"},
+            },
+            {
+                "type": "action",
+                "name": "c",
+                "provider": {
+                    "type": "chaoslab",
+                    "module": "inject",
+                    "func": "add_fault",
+                    "arguments": {"target": "db.*", "fault": {"type": "latency", "seconds": -1}},
+                },
+            },
+        ]
+    )
+    found = problems(doc)
+    assert "latency toxics have no attribute rate" in found["method[0].provider.arguments"]
+    assert found["method[1].provider.module"].startswith("unknown module; allowed: inject, load")
+    assert "fault.seconds" in found["method[2].provider.arguments.fault"]
+
+
+def test_guard_rails_and_blast_radius() -> None:
+    ext = {
+        "name": "chaoslab",
+        "guard-rails": [
+            {"name": "err", "condition": "error_rate > 5% for 5s"},
+            {"name": "bad", "condition": "p99 >> 1"},
+        ],
+        "blast-radius": {
+            "proxies": ["redis"],
+            "max-fault-duration": 30,
+            "max-concurrent-faults": 1,
+        },
+    }
+    toxic = {"type": "chaoslab", "module": "proxy", "func": "add_toxic"}
+    doc = minimal(
+        extensions=[ext],
+        method=[
+            {
+                "type": "action",
+                "name": "pg",
+                "provider": {
+                    **toxic,
+                    "arguments": {"proxy": "postgres", "type": "latency", "duration": 10},
+                },
+            },
+            {
+                "type": "action",
+                "name": "long",
+                "provider": {
+                    **toxic,
+                    "arguments": {"proxy": "redis", "type": "latency", "duration": 60},
+                },
+            },
+            {
+                "type": "action",
+                "name": "open",
+                "provider": {
+                    **toxic,
+                    "arguments": {"proxy": "redis", "type": "timeout", "name": "t"},
+                },
+            },
+            {
+                "type": "action",
+                "name": "both",
+                "background": True,
+                "provider": {
+                    **toxic,
+                    "arguments": {"proxy": "redis", "type": "latency", "duration": 5},
+                },
+            },
+        ],
+    )
+    found = problems(doc)
+    assert "cannot read condition" in found["extensions[0].guard-rails[1].condition"]
+    # The rails were not parsed, so blast radius is checked against the default (none);
+    # fix the rail and look again.
+    ext["guard-rails"] = ext["guard-rails"][:1]  # type: ignore[index]
+    found = problems(doc)
+    assert "'postgres' is outside the blast radius" in found["method[0].provider.arguments"]
+    assert "exceeds" in found["method[1].provider.arguments.duration"]
+    assert "required when" in found["method[2].provider.arguments.duration"]
+    assert "max-concurrent-faults is 1" in found["method[3].provider"]
+
+
+def test_model_is_typed_and_frozen() -> None:
+    exp = load_experiment(
+        minimal(
+            **{
+                "steady-state-hypothesis": {
+                    "title": "h",
+                    "probes": [
+                        {
+                            "type": "probe",
+                            "name": "e",
+                            "tolerance": {"type": "range", "range": [0, 0.05]},
+                            "provider": {
+                                "type": "chaoslab",
+                                "module": "metrics",
+                                "func": "error_rate",
+                            },
+                        },
+                        {
+                            "type": "probe",
+                            "name": "j",
+                            "tolerance": {"type": "jsonpath", "path": "$.a"},
+                            "provider": {
+                                "type": "python",
+                                "module": "json",
+                                "func": "loads",
+                                "arguments": {"s": "{}"},
+                            },
+                        },
+                    ],
+                }
+            },
+            method=[{"ref": "e"}],
+        )
+    )
+    probes = exp.steady_state_hypothesis.probes  # type: ignore[union-attr]
+    assert isinstance(probes[0].provider, ChaoslabProvider)
+    assert isinstance(probes[0].tolerance, RangeTolerance)
+    assert isinstance(probes[1].tolerance, JsonPathTolerance)
+    assert isinstance(exp.method[0], Ref)
+    assert exp.resolve(exp.method[0]) is probes[0]
+    with pytest.raises(ValueError, match="frozen"):
+        exp.title = "x"
+
+
+def test_yaml_and_json_syntax_errors_are_config_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "x.yaml"
+    bad.write_text("title: [unclosed\n")
+    assert "not valid YAML" in problems(bad)[str(bad)]
+    bad_json = tmp_path / "x.json"
+    bad_json.write_text("{")
+    assert "not valid JSON" in problems(bad_json)[str(bad_json)]
+    listy = tmp_path / "l.json"
+    listy.write_text(json.dumps([1]))
+    assert "mapping" in problems(listy)[str(listy)]
+
+
+def test_controls_are_accepted_with_a_note() -> None:
+    exp = load_experiment(minimal(controls=[{"name": "x", "provider": {"type": "python"}}]))
+    assert exp.notes == ["controls are not supported by chaoslab and are ignored"]
+
+
+# -- fuzz: invalid documents give ConfigError, never another exception ------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+keys = st.sampled_from(
+    [
+        "title",
+        "description",
+        "tags",
+        "method",
+        "rollbacks",
+        "steady-state-hypothesis",
+        "configuration",
+        "secrets",
+        "runtime",
+        "extensions",
+        "type",
+        "name",
+        "provider",
+        "tolerance",
+        "pauses",
+        "background",
+        "ref",
+        "probes",
+        "module",
+        "func",
+        "arguments",
+        "url",
+        "path",
+        "timeout",
+        "range",
+        "pattern",
+        "strategy",
+    ]
+)
+activity_like = st.dictionaries(keys, json_values, max_size=6)
+documents = st.fixed_dictionaries(
+    {},
+    optional={
+        "title": json_values,
+        "description": json_values,
+        "method": st.lists(activity_like | json_values, max_size=3) | json_values,
+        "rollbacks": st.lists(activity_like, max_size=2) | json_values,
+        "steady-state-hypothesis": st.fixed_dictionaries(
+            {},
+            optional={
+                "title": json_values,
+                "probes": st.lists(activity_like, max_size=2) | json_values,
+            },
+        ),
+        "configuration": json_values,
+        "secrets": json_values,
+        "runtime": json_values,
+        "extensions": st.lists(
+            st.fixed_dictionaries(
+                {"name": st.just("chaoslab")},
+                optional={"guard-rails": json_values, "blast-radius": json_values},
+            )
+        )
+        | json_values,
+    },
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents)
+def test_fuzzed_documents_raise_only_config_error(doc: dict[str, Any]) -> None:
+    found: tuple[tuple[str, str], ...] = ()
+    try:
+        load_experiment(doc, check_imports=False)
+    except ConfigError as exc:
+        found = exc.problems
+        assert found
+    assert all(isinstance(p, str) and isinstance(m, str) for p, m in found)
