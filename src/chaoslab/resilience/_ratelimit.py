@@ -126,11 +126,12 @@ class SlidingWindowLog:
 
     def reserve(self, now: float, max_wait: float) -> float:
         """Record a permit at `now + wait`."""
-        wait = self.wait_time(now)
-        if wait > max_wait:
+        times = self.times
+        at = now if len(times) < self.limit else max(now, times[0] + self.window)
+        if at - now > max_wait:
             return -1.0
-        self.times.append(now + wait)
-        return wait
+        times.append(at)
+        return at - now
 
 
 class RateLimiter:
