@@ -34,7 +34,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 import os
 import threading
 from collections import deque
@@ -47,15 +46,10 @@ from chaoslab.clock import Clock, SystemClock
 from chaoslab.errors import ConfigError
 from chaoslab.observe import EventBus, default_bus
 from chaoslab.resilience._events_b import QueueDeadLettered, QueueDrained, QueueSpilled
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: no advisory lock
-    fcntl = None  # type: ignore[assignment]
+from chaoslab.resilience._queue_journal import compact, replay, take_directory
+from chaoslab.resilience._queue_journal import encode as _encode
 
 __all__ = ["DeadLetter", "DrainResult", "FallbackQueue"]
-
-_log = logging.getLogger("chaoslab.resilience.queue")
 
 Tier = Literal["memory", "disk", "dead_letter"]
 
@@ -86,10 +80,6 @@ class _Entry:
     seq: int
     item: Any
     failures: int = 0
-
-
-def _encode(record: dict[str, Any]) -> bytes:
-    return json.dumps(record, separators=(",", ":"), allow_nan=False).encode() + b"\n"
 
 
 class FallbackQueue:
@@ -145,7 +135,7 @@ class FallbackQueue:
         self._failures: dict[int, int] = {}  # recovered failure counts of disk items
         self._journal_path = self.directory / "queue.jsonl"
         self._dead_path = self.directory / "dead_letter.jsonl"
-        self._lockfile = self._take_directory()
+        self._lockfile = take_directory(self.directory)
         try:
             self._seq = self._recover()
             self._journal: IO[bytes] = self._journal_path.open("a+b")
@@ -385,64 +375,14 @@ class FallbackQueue:
         )
         return DrainResult(delivered, buried, remaining, error)
 
-    def _take_directory(self) -> IO[bytes]:
-        handle = (self.directory / "queue.lock").open("ab")
-        if fcntl is not None:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                handle.close()
-                raise ConfigError(
-                    [("directory", f"{str(self.directory)!r} is used by another FallbackQueue")]
-                ) from None
-        return handle
-
     def _recover(self) -> int:
-        """Replay the journal, rewrite it compacted, fill the tiers; return the last seq."""
-        pending: dict[int, Any] = {}
-        failures: dict[int, int] = {}
-        last = 0
-        data = self._journal_path.read_bytes() if self._journal_path.exists() else b""
-        for number, line in enumerate(data.split(b"\n")[:-1], start=1):  # [-1]: torn or empty
-            try:
-                record = json.loads(line)
-            except ValueError:
-                _log.warning("%s: skipping unreadable journal line %d", self.name, number)
-                continue
-            if "put" in record:
-                pending[record["put"]] = record["item"]
-                last = max(last, record["put"])
-            elif "ack" in record:
-                pending.pop(record["ack"], None)
-            elif "fail" in record:
-                failures[record["fail"]] = record["n"]
-        for letter in self.dead_letters():
-            last = max(last, letter.seq)
-        self._rewrite(pending, failures)
-        return last
-
-    def _rewrite(self, pending: dict[int, Any], failures: dict[int, int]) -> None:
-        """Write the pending items to a fresh journal, atomically, and fill the tiers."""
-        temporary = self._journal_path.with_suffix(".tmp")
-        with temporary.open("wb") as out:
-            for seq in sorted(pending):
-                offset = out.tell()
-                line = _encode({"put": seq, "item": pending[seq]})
-                out.write(line)
-                count = failures.get(seq, 0)
-                if count:
-                    out.write(_encode({"fail": seq, "n": count}))
-                if len(self._memory) < self.memory_capacity and not self._disk:
-                    self._memory.append(_Entry(seq, pending[seq], count))
-                else:
-                    self._disk.append((seq, offset, len(line)))
-                    if count:
-                        self._failures[seq] = count
-            out.flush()
-            os.fsync(out.fileno())
-        temporary.replace(self._journal_path)
-        directory = os.open(self.directory, os.O_RDONLY)
-        try:
-            os.fsync(directory)  # make the rename itself durable
-        finally:
-            os.close(directory)
+        """Replay and compact the journal, fill the tiers; return the last sequence number."""
+        pending, last = replay(self._journal_path, self.name)
+        for stored in compact(self._journal_path, pending):
+            if len(self._memory) < self.memory_capacity and not self._disk:
+                self._memory.append(_Entry(stored.seq, stored.item, stored.failures))
+            else:
+                self._disk.append((stored.seq, stored.offset, stored.length))
+                if stored.failures:
+                    self._failures[stored.seq] = stored.failures
+        return max([last, *(letter.seq for letter in self.dead_letters())])
