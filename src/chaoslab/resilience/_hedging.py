@@ -40,6 +40,7 @@ from typing import Any, TypeVar, cast
 from chaoslab.clock import Clock, SystemClock
 from chaoslab.errors import ConfigError
 from chaoslab.observe import EventBus, default_bus
+from chaoslab.resilience._budget import RetryBudget
 from chaoslab.resilience._events_b import HedgeLaunched, HedgeWon
 
 __all__ = ["Hedging"]
@@ -58,6 +59,10 @@ class Hedging:
         delay: seconds to wait for an answer before starting the next attempt
             (0 = start all attempts at once).
         max_attempts: attempts in all, the primary included (2..10).
+        budget: a `RetryBudget` shared with the retries to the same dependency:
+            each call deposits, each hedged attempt withdraws, and when it is
+            spent no hedge starts (the running attempts go on), so hedging
+            cannot multiply the load on a struggling dependency.
         on: errors after which the next attempt starts at once; other errors
             are returned to the caller at once.
         name: the `source` of events.
@@ -70,6 +75,7 @@ class Hedging:
         *,
         delay: float,
         max_attempts: int = 2,
+        budget: RetryBudget | None = None,
         on: type[BaseException] | tuple[type[BaseException], ...] = (Exception,),
         name: str = "hedging",
         clock: Clock | None = None,
@@ -84,6 +90,7 @@ class Hedging:
             raise ConfigError(problems)
         self.delay = delay
         self.max_attempts = max_attempts
+        self.budget = budget
         self.on = on if isinstance(on, tuple) else (on,)
         self.name = name
         self.clock = clock if clock is not None else SystemClock()
@@ -94,6 +101,9 @@ class Hedging:
 
     def __repr__(self) -> str:
         return f"Hedging(delay={self.delay!r}, max_attempts={self.max_attempts!r})"
+
+    def _permit(self) -> bool:
+        return self.budget is None or self.budget.try_withdraw()
 
     def _launched(self, attempt: int, started: float) -> None:
         with self._lock:
@@ -115,54 +125,73 @@ class Hedging:
     async def call_async(self, fn: Callable[[], Awaitable[T]]) -> T:
         """Await hedged attempts of `fn()`; losers are cancelled and awaited."""
         started = self.clock.now()
+        if self.budget is not None:
+            self.budget.deposit()
         tasks: list[asyncio.Task[T]] = [asyncio.ensure_future(fn())]
         errors: list[BaseException] = []
         timer: asyncio.Task[None] | None = None
+        limit = self.max_attempts
         try:
             while True:
-                if timer is None and len(tasks) < self.max_attempts:
+                if timer is None and len(tasks) < limit:
                     timer = asyncio.ensure_future(self.clock.sleep_async(self.delay))
                 running: set[asyncio.Future[Any]] = {t for t in tasks if not t.done()}
                 if not running:
                     raise errors[0]
                 waiting = running | ({timer} if timer is not None else set())
                 done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-                hedge_now = timer is not None and timer in done
-                for index, task in enumerate(tasks):
-                    if task not in done:
-                        continue
-                    error = task.exception()
-                    if error is None:
-                        self._won(index, len(tasks))
-                        return task.result()
-                    if not isinstance(error, self.on):
-                        raise error
-                    errors.append(error)
-                    hedge_now = True
-                if hedge_now and len(tasks) < self.max_attempts:
-                    if timer is not None:
-                        timer.cancel()
-                    timer = None
-                    tasks.append(asyncio.ensure_future(fn()))
-                    self._launched(len(tasks) - 1, started)
-                elif hedge_now and (timer is None or timer.done()):
-                    timer = None
+                winner = self._first_success(tasks, done, errors)
+                if winner is not None:
+                    self._won(winner, len(tasks))
+                    return tasks[winner].result()
+                # The delay passed or an attempt failed: hedge now, if allowed.
+                if timer is not None:
+                    timer.cancel()
+                timer = None
+                if len(tasks) < limit:
+                    if self._permit():
+                        tasks.append(asyncio.ensure_future(fn()))
+                        self._launched(len(tasks) - 1, started)
+                    else:
+                        limit = len(tasks)  # budget spent: no more hedges for this call
         finally:
             await _cancel_all([*tasks, *([timer] if timer else [])])
+
+    def _first_success(
+        self, tasks: list[asyncio.Task[T]], done: set[Any], errors: list[BaseException]
+    ) -> int | None:
+        """The index of a task that succeeded; records handled failures, raises others."""
+        for index, task in enumerate(tasks):
+            if task not in done:
+                continue
+            error = task.exception()
+            if error is None:
+                return index
+            if not isinstance(error, self.on):
+                raise error
+            errors.append(error)
+        return None
 
     # -- threads ---------------------------------------------------------------
 
     def call(self, fn: Callable[[], T]) -> T:
         """Run hedged attempts of `fn()` in worker threads; losers' results are discarded."""
         started = self.clock.now()
+        if self.budget is not None:
+            self.budget.deposit()
         answers: queue.SimpleQueue[tuple[int, bool, Any]] = queue.SimpleQueue()
         self._start_thread(fn, 0, answers)
-        attempts, finished = 1, 0
+        attempts, finished, limit = 1, 0, self.max_attempts
         errors: list[BaseException] = []
         deadline = started + self.delay
         while True:
-            answer = self._next_answer(answers, deadline if attempts < self.max_attempts else None)
-            if answer is None:  # the delay passed without an answer: hedge
+            answer = self._next_answer(answers, deadline if attempts < limit else None)
+            if answer is None:  # the delay passed without an answer, or one failed: hedge
+                if not self._permit():
+                    limit = attempts  # budget spent: wait for the running attempts only
+                    if finished == attempts:
+                        raise errors[0]
+                    continue
                 self._start_thread(fn, attempts, answers)
                 self._launched(attempts, started)
                 attempts += 1
@@ -176,7 +205,7 @@ class Hedging:
             if not isinstance(value, self.on):
                 raise value
             errors.append(value)
-            if attempts < self.max_attempts:
+            if attempts < limit:
                 deadline = self.clock.now()  # a failure hedges at once
             elif finished == attempts:
                 raise errors[0]

@@ -11,7 +11,7 @@ import pytest
 from chaoslab.clock import SystemClock, VirtualClock
 from chaoslab.errors import ConfigError
 from chaoslab.observe import EventBus, EventRecorder
-from chaoslab.resilience import HedgeLaunched, HedgeWon, Hedging
+from chaoslab.resilience import HedgeLaunched, HedgeWon, Hedging, RetryBudget
 
 
 class Attempts:
@@ -187,3 +187,38 @@ def _wait_until(condition, limit: float = 10.0) -> None:  # type: ignore[no-unty
     while not condition():
         assert time.monotonic() < deadline, "never reached the expected state"
         time.sleep(0.001)
+
+
+# -- budget --------------------------------------------------------------------
+
+
+async def test_a_spent_budget_stops_hedging_but_not_the_running_attempt() -> None:
+    clock = VirtualClock(autojump=True)
+    budget = RetryBudget(ttl=10.0, min_retries_per_sec=0.0, percent_can_retry=0.5, clock=clock)
+    hedging = Hedging(delay=1.0, budget=budget, clock=clock)
+    # the rule: hedges + 1 <= 0.5 * calls; the first call cannot pay for a hedge
+    first = Attempts(clock, [3.0, 0.5])
+    assert await hedging.call_async(first) == "attempt 0"  # no hedge: the primary answers
+    assert first.started == [0.0]
+    assert clock.now() == 3.0
+    second = Attempts(clock, [3.0, 0.5])  # two calls pay for one hedge
+    assert await hedging.call_async(second) == "attempt 1"
+    assert second.started == [3.0, 4.0]
+    assert clock.now() == 4.5
+    assert hedging.hedges == 1
+
+
+def test_sync_budget_spent_after_a_failure_raises_the_primarys_error() -> None:
+    clock = VirtualClock()
+    budget = RetryBudget(ttl=10.0, min_retries_per_sec=0.0, percent_can_retry=0.0, clock=clock)
+    hedging = Hedging(delay=60.0, budget=budget, clock=clock)
+    calls: list[int] = []
+
+    def fetch() -> str:
+        calls.append(1)
+        raise ConnectionError("down")
+
+    with pytest.raises(ConnectionError):
+        hedging.call(fetch)
+    assert calls == [1]  # no hedge was paid for
+    assert hedging.join(10)
