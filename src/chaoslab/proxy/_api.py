@@ -379,11 +379,11 @@ async def _guarded(
 ) -> web.StreamResponse:
     # Toxiproxy's guard against browsers driving the API from a web page.
     if request.headers.get("User-Agent", "").startswith("Mozilla/"):
-        return web.Response(status=403, text="User agent not allowed")
+        return web.Response(status=403, text="User agent not allowed\n")
     try:
         return await handler(request)
     except web.HTTPNotFound:
-        return web.Response(status=404, text="404 page not found")
+        return web.Response(status=404, text="404 page not found\n")
     except web.HTTPMethodNotAllowed:
         return web.Response(status=405)
     except web.HTTPException:

@@ -85,10 +85,12 @@ async def serve(
         async with ProxyServer(seed=seed, allow_remote_upstreams=allow_remote_upstreams) as server:
             if configs:
                 await server.populate(configs)
-            runner = web.AppRunner(build_app(server), access_log=None, handle_signals=False)
+            runner = web.AppRunner(
+                build_app(server), access_log=None, handle_signals=False, shutdown_timeout=1.0
+            )
             await runner.setup()
             try:
-                site = web.TCPSite(runner, host, port, shutdown_timeout=1.0)
+                site = web.TCPSite(runner, host, port)
                 await site.start()
                 bound = runner.addresses[0]
                 if ready is not None:

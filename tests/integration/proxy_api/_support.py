@@ -179,3 +179,45 @@ def refuses(port: int) -> bool:
         return True
     with sock:
         return False
+
+
+@contextlib.contextmanager
+def api_in_thread(**kwargs: object) -> Iterator[str]:
+    """`chaoslab.proxy._serve.serve` on a background thread's loop; yields the API URL.
+
+    Faster than a child process for tests that send many requests; stopped and
+    joined on exit, so no listener, task or thread is left behind.
+    """
+    import asyncio
+
+    from chaoslab.proxy._serve import serve
+
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    ready = threading.Event()
+    box: dict[str, object] = {}
+
+    def on_ready(url: str) -> None:
+        box["url"] = url
+        ready.set()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(serve(port=0, ready=on_ready, stop=stop, **kwargs))  # type: ignore[arg-type]
+        except BaseException as exc:  # handed to the test thread below
+            box["error"] = exc
+            ready.set()
+
+    thread = threading.Thread(target=run, name="proxy-api")
+    thread.start()
+    try:
+        assert ready.wait(10), "the API did not start within 10 s"
+        if "error" in box:
+            raise RuntimeError("the API failed to start") from box["error"]  # type: ignore[misc]
+        yield str(box["url"])
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(10)
+        assert not thread.is_alive()
+        loop.close()
