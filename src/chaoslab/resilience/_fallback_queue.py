@@ -267,6 +267,27 @@ class FallbackQueue:
         finally:
             self._drain_lock.release()
 
+    async def run(
+        self,
+        handler: Callable[[Any], Awaitable[object]],
+        *,
+        interval: float,
+        rounds: int | None = None,
+    ) -> None:
+        """Try a drain every `interval` seconds of the clock, `rounds` times (None = until
+        cancelled): while the dependency is down each try stops at the first failure;
+        once it is back the queue empties, in order.
+        """
+        if not interval > 0:
+            raise ConfigError([("interval", f"must be > 0 seconds, got {interval!r}")])
+        done = 0
+        while rounds is None or done < rounds:
+            if len(self):
+                await self.drain_async(handler)
+            done += 1
+            if rounds is None or done < rounds:
+                await self.clock.sleep_async(interval)
+
     def dead_letters(self) -> list[DeadLetter]:
         """Every dead-lettered item so far, oldest first."""
         if not self._dead_path.exists():

@@ -221,3 +221,23 @@ def test_order_is_fifo_and_nothing_is_lost(
         q.close()
     assert sorted(out + overflow) == list(range(put))
     assert out == sorted(out)
+
+
+async def test_run_drains_on_the_clock_once_the_dependency_is_back(tmp_path: Path) -> None:
+    clock = VirtualClock(autojump=True)
+    back_at = 25.0
+    sent: list[tuple[float, int]] = []
+
+    async def deliver(item: int) -> None:
+        if clock.now() < back_at:
+            raise ConnectionError("still down")
+        sent.append((clock.now(), item))
+
+    with make(tmp_path, clock=clock, max_failures=100) as q:
+        for n in range(3):
+            q.put(n)
+        await q.run(deliver, interval=10.0, rounds=4)  # tries at 0, 10, 20, 30
+        assert sent == [(30.0, 0), (30.0, 1), (30.0, 2)]
+        assert len(q) == 0
+        with pytest.raises(ConfigError):
+            await q.run(deliver, interval=0.0)
