@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import socket
 import struct
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from chaoslab.proxy._link import Link
 
@@ -29,28 +29,53 @@ _LINGER_RESET = struct.pack("ii", 1, 0)
 class Side(asyncio.Protocol):
     """One socket of a connection: feeds its outbound link, drains its inbound."""
 
-    __slots__ = ("conn", "inbound", "outbound", "transport")
+    __slots__ = ("conn", "early", "inbound", "outbound", "transport")
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.transport: asyncio.Transport | None = None
         self.outbound: Link | None = None  # data read here goes out through this link
         self.inbound: Link | None = None  # this link writes into our transport
+        self.early: list[bytes | None] | None = None  # read before the links existed
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports are not asyncio.Transport subclasses: no isinstance check.
+        self.transport = cast(asyncio.Transport, transport)
+        if self is self.conn.client:
+            # Some loops (uvloop) start reading inside connection_made: stop at
+            # once, nothing can be forwarded before the upstream answers.
+            self.transport.pause_reading()
 
     def data_received(self, data: bytes) -> None:
         link = self.outbound
         if link is not None:
             link.feed(data)
+        else:
+            self._keep(data)
 
     def eof_received(self) -> bool:
         link = self.outbound
         if link is not None:
             link.feed_eof()
+        else:
+            self._keep(None)
         return True  # keep the socket open for the other direction (half-close)
+
+    def _keep(self, data: bytes | None) -> None:
+        if self.early is None:
+            self.early = []
+        self.early.append(data)
+
+    def replay(self) -> None:
+        """Hand what arrived before wiring to the outbound link, in order."""
+        early, self.early = self.early, None
+        link = self.outbound
+        for data in early or ():
+            if link is not None:
+                if data is None:
+                    link.feed_eof()
+                else:
+                    link.feed(data)
 
     def pause_writing(self) -> None:
         if self.inbound is not None:
@@ -97,9 +122,7 @@ class Connection:
     async def _connect(self, sock: socket.socket, loop: asyncio.AbstractEventLoop) -> None:
         host, port = self.proxy.upstream_address()
         try:
-            client, _ = await loop.connect_accepted_socket(lambda: self.client, sock)
-            assert isinstance(client, asyncio.Transport)
-            client.pause_reading()  # nothing to forward to until the upstream answers
+            await loop.connect_accepted_socket(lambda: self.client, sock)
             await loop.create_connection(lambda: self.upstream_side, host, port)
         except (OSError, asyncio.CancelledError):
             # Toxiproxy closes the client right after accept when the dial fails.
@@ -134,7 +157,10 @@ class Connection:
         up.chain_changed()
         down.chain_changed()
         proxy.connection_opened(self)
-        client.resume_reading()
+        self.upstream_side.replay()
+        self.client.replay()
+        if not self.closed and not up.source_paused:
+            client.resume_reading()
 
     def chain_changed(self) -> None:
         """The proxy's toxics changed: let both links pick the change up."""

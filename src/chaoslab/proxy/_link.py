@@ -213,6 +213,11 @@ class Link:
         elif self._paused and not before:
             self.source.pause_reading()
 
+    @property
+    def source_paused(self) -> bool:
+        """True while the link holds its source paused (backpressure)."""
+        return bool(self._paused)
+
     def _finish(self) -> None:
         if not self.closed:
             with contextlib.suppress(OSError, RuntimeError):

@@ -150,6 +150,12 @@ class ProxyServer:
         """A server-wide connection number."""
         return next(self._conn_ids)
 
+    def reseed(self, seed: int) -> None:
+        """Restart the server's generator from `seed` (new connections use it)."""
+        with self.lock:
+            self.seed = seed
+            self.rng.seed(seed)
+
     def link_seed(self) -> int:
         """A seed for one link's generator, drawn from the server's."""
         return self.rng.getrandbits(64)

@@ -147,7 +147,7 @@ class Toxic:
         toxicity = parse_toxicity(toxicity)
         if name is not None and (not isinstance(name, str) or not name):
             raise ConfigError([("name", "must be a non-empty string")])
-        data = dict(attributes) if attributes is not None else None
+        data = dict(attributes) if isinstance(attributes, Mapping) else attributes
         config = a.parse_attributes(kind.attributes, data)
         return cls(name or f"{kind.name}_{stream}", kind.name, stream, toxicity, config)
 
@@ -158,7 +158,8 @@ class Toxic:
         new_toxicity = self.toxicity if toxicity is None else parse_toxicity(toxicity)
         config = self.config
         if attributes is not None:
-            config = a.parse_attributes(self.kind.attributes, dict(attributes), base=self.config)
+            data = dict(attributes) if isinstance(attributes, Mapping) else attributes
+            config = a.parse_attributes(self.kind.attributes, data, base=self.config)
         return Toxic(self.name, self.type, self.stream, new_toxicity, config)
 
     def to_dict(self) -> dict[str, Any]:
