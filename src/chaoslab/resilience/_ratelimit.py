@@ -51,7 +51,8 @@ class TokenBucket:
 
     Example:
         >>> bucket = TokenBucket(rate=10.0, burst=2)
-        >>> [bucket.reserve(0.0, float("inf")) for _ in range(4)]
+        >>> waits = [bucket.reserve(0.0, float("inf")) for _ in range(4)]
+        >>> waits
         [0.0, 0.0, 0.1, 0.2]
     """
 
@@ -98,7 +99,8 @@ class SlidingWindowLog:
 
     Example:
         >>> log = SlidingWindowLog(limit=2, window=1.0)
-        >>> [log.reserve(0.0, float("inf")) for _ in range(5)]
+        >>> waits = [log.reserve(0.0, float("inf")) for _ in range(5)]
+        >>> waits
         [0.0, 0.0, 1.0, 1.0, 2.0]
     """
 
