@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
@@ -65,7 +66,17 @@ class Fallback:
         'default (TimeoutError)'
     """
 
-    __slots__ = ("_action", "_clock", "_events", "_value", "name", "on", "on_result", "used")
+    __slots__ = (
+        "_action",
+        "_clock",
+        "_events",
+        "_lock",
+        "_value",
+        "name",
+        "on",
+        "on_result",
+        "used",
+    )
 
     def __init__(
         self,
@@ -88,13 +99,15 @@ class Fallback:
         self._clock = clock if clock is not None else SystemClock()
         self._events = events
         self.used = 0  # how many times the fallback answered (a metric)
+        self._lock = threading.Lock()  # taken on the fallback path only, never on success
 
     def __repr__(self) -> str:
         what = f"action={self._action!r}" if self._action else f"value={self._value!r}"
         return f"Fallback({what}, on={self.on!r})"
 
     def _emit(self, reason: str) -> None:
-        self.used += 1
+        with self._lock:
+            self.used += 1
         bus = self._events if self._events is not None else default_bus()
         if bus.active:
             bus.emit(FallbackUsed(at=self._clock.now(), source=self.name, reason=reason))
