@@ -71,6 +71,13 @@ def _wait_for(fault: Fault) -> float:
     return 0.0
 
 
+def _latencies_first(faults: Sequence[Fault]) -> list[Fault]:
+    # Every fired latency is waited, even when another fault then raises: a
+    # slow upstream that also fails is slow first (and the stats that count
+    # the latency stay true). The sort is stable: otherwise in firing order.
+    return sorted(faults, key=lambda fault: not isinstance(fault, Latency))
+
+
 def apply_sync(faults: Sequence[Fault], clock: Clock) -> Outcome | None:
     """Apply `faults` in order in the calling thread.
 
@@ -78,7 +85,7 @@ def apply_sync(faults: Sequence[Fault], clock: Clock) -> Outcome | None:
     or `DropMidStream` for the caller to apply to its result, else None.
     """
     outcome: Outcome | None = None
-    for fault in faults:
+    for fault in _latencies_first(faults):
         delay = _wait_for(fault)
         if delay > 0:
             clock.sleep(delay)
@@ -96,7 +103,7 @@ async def apply_async(faults: Sequence[Fault], clock: Clock) -> Outcome | None:
     A `Hang` waits until the task is cancelled.
     """
     outcome: Outcome | None = None
-    for fault in faults:
+    for fault in _latencies_first(faults):
         if isinstance(fault, Hang):
             await asyncio.get_running_loop().create_future()  # never resolved: only cancellation
         delay = _wait_for(fault)

@@ -279,3 +279,14 @@ async def test_apply_async_matches_apply_sync() -> None:
 def test_generic_points_support_every_fault_but_stream_drops() -> None:
     assert DropMidStream not in GENERIC_FAULTS
     assert {Latency, Error, HTTPStatus, Timeout, Hang, Malformed} <= GENERIC_FAULTS
+
+
+def test_latency_is_waited_even_when_another_fault_raises() -> None:
+    chaos = make()
+    with chaos.activate():
+        chaos.inject("unit.points.sync", HTTPStatus(503))  # fires first...
+        chaos.inject("unit.points.sync", Latency(0.5))  # ...but the latency is still waited
+        with pytest.raises(InjectedHTTPStatus):
+            get("k")
+    assert chaos.clock.now() == 0.5
+    assert chaos.stats("unit.points.sync").faults == {"http_status": 1, "latency": 1}

@@ -230,7 +230,7 @@ def test_virtual_clock_fixture_autojumps_and_drives_chaos(pytester: pytest.Pytes
             assert virtual_clock.now() == 12.5
         """
     )
-    result = run(pytester, "-p", "asyncio", "-o", "asyncio_mode=auto")
+    result = run(pytester, "-o", "asyncio_mode=auto")
     result.assert_outcomes(passed=2)
 
 
