@@ -169,10 +169,7 @@ class MetricsStore:
                 "name": src.name,
                 "target": src.target,
                 "mode": src.mode,
-                "slices": [
-                    {**s, "t": round(s["t"] - self.t0, 6)}
-                    for s in src.slices()
-                ],
+                "slices": [{**s, "t": round(s["t"] - self.t0, 6)} for s in src.slices()],
             }
             for src in self._sources.values()
         ]

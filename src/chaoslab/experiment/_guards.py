@@ -112,9 +112,7 @@ class GuardMonitor:
         if not self.ctx.metrics.names():
             return None
         stats = self.ctx.metrics.live(now, 1.0, cond.load)
-        rail.value = (
-            stats.get(cond.metric) if stats.requests or cond.metric == "throughput" else None
-        )
+        rail.value = stats.get(cond.metric)
         if not cond.holds(rail.value):
             rail.since = None
             return None
