@@ -5,3 +5,4 @@ One line per command group; each module owns its commands.
 from chaoslab.cli import _proxy  # noqa: F401  (chaoslab proxy ...)
 from chaoslab.cli import _experiment  # noqa: F401  (chaoslab validate / run)
 from chaoslab.cli import _example  # noqa: F401  (chaoslab example)
+from chaoslab.cli import _report  # noqa: F401  (chaoslab report)
