@@ -9,7 +9,16 @@ import pytest
 from chaoslab.clock import VirtualClock
 from chaoslab.errors import ConfigError, ResilienceError
 from chaoslab.observe import EventBus, EventRecorder
-from chaoslab.resilience import Fallback, FallbackUsed, Outcome
+from chaoslab.resilience import (
+    BulkheadFullError,
+    CircuitOpenError,
+    Fallback,
+    FallbackUsed,
+    Outcome,
+    RateLimitedError,
+    RetriesExhausted,
+    TimeoutRejected,
+)
 
 
 class Rejected(ResilienceError):
@@ -121,3 +130,24 @@ def test_emits_an_event_with_the_reason_and_clock_time() -> None:
         FallbackUsed(at=5.0, source="scores", reason="ConnectionError"),
         FallbackUsed(at=5.0, source="scores", reason="result"),
     ]
+
+
+@pytest.mark.parametrize(
+    "rejection",
+    [
+        CircuitOpenError("llm", "open", 12.0),
+        BulkheadFullError("pool", "full", 4, 0),
+        RateLimitedError("api", 0.5),
+        TimeoutRejected("llm", 30.0),
+        RetriesExhausted(3, "attempts", last_exception=ConnectionError()),
+    ],
+    ids=type,
+)
+def test_every_strategy_rejection_is_a_resilience_error_the_fallback_handles(
+    rejection: ResilienceError,
+) -> None:
+    bus, recorder = EventBus(), EventRecorder()
+    bus.subscribe(recorder)
+    fb = Fallback("served by fallback", on=ResilienceError, events=bus)
+    assert fb.call(lambda: fail(rejection)) == "served by fallback"
+    assert recorder.of_type(FallbackUsed)[0].reason == type(rejection).__name__
