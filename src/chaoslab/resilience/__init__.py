@@ -5,8 +5,9 @@ stale fallback, hedging, the pipeline that composes them, the degradation
 manager and the durable fallback queue. See the guide, docs/resilience.md.
 """
 
-from chaoslab.resilience._breaker import BreakerStore, CircuitBreaker, MemoryBreakerStore
+from chaoslab.resilience._breaker import CircuitBreaker
 from chaoslab.resilience._breaker_state import BreakerSnapshot, CircuitState
+from chaoslab.resilience._breaker_store import BreakerStore, MemoryBreakerStore
 from chaoslab.resilience._budget import RetryBudget
 from chaoslab.resilience._bulkhead import Bulkhead
 from chaoslab.resilience._cache import Cache, CacheResult, CacheStats, KeyedCache
@@ -60,7 +61,8 @@ from chaoslab.resilience._ratelimit import (
     SlidingWindowLog,
     TokenBucket,
 )
-from chaoslab.resilience._retry import Retry, retry_after_of
+from chaoslab.resilience._retry import Retry
+from chaoslab.resilience._retry_after import retry_after_of
 from chaoslab.resilience._stop import (
     Stop,
     StopAfterAttempt,

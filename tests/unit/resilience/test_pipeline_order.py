@@ -13,18 +13,18 @@ from chaoslab import ConnectionRefused, FaultInjector, FirstN, Latency, VirtualC
 from chaoslab.errors import ConfigError, UnsupportedFaultError
 from chaoslab.faults import Malformed
 from chaoslab.resilience import (
+    Bulkhead,
     Chaos,
+    CircuitBreaker,
     Fallback,
     Hedging,
     Pipeline,
     PipelineOrderWarning,
+    Retry,
     Strategy,
+    Timeout,
     current_pipeline,
 )
-from chaoslab.resilience._breaker import CircuitBreaker
-from chaoslab.resilience._bulkhead import Bulkhead
-from chaoslab.resilience._retry import Retry
-from chaoslab.resilience._timeout import Timeout
 
 T = TypeVar("T")
 

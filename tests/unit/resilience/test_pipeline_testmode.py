@@ -9,9 +9,14 @@ import threading
 from collections.abc import Callable
 
 from chaoslab.clock import VirtualClock
-from chaoslab.resilience import TestMode, current_test_mode, set_test_mode, testing
-from chaoslab.resilience._retry import Retry
-from chaoslab.resilience._wait import WaitConstant
+from chaoslab.resilience import (
+    Retry,
+    TestMode,
+    WaitConstant,
+    current_test_mode,
+    set_test_mode,
+    testing,
+)
 
 
 def flaky(failures: int) -> Callable[[], str]:
