@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from chaoslab.cli._app import app, console
@@ -41,8 +42,12 @@ _URL = typer.Option(
 )
 
 
+# Errors go to stderr, so that `list` output piped elsewhere stays clean.
+err_console = Console(stderr=True)
+
+
 def _fail(message: str) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(1)
 
 
@@ -110,6 +115,8 @@ def serve(
         raise _fail(str(exc)) from None
     except OSError as exc:
         raise _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    except KeyboardInterrupt:
+        pass  # a second Ctrl-C while stopping: stop without a traceback
     console.print("chaoslab proxy stopped", highlight=False)
 
 

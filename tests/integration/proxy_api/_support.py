@@ -56,17 +56,26 @@ class ServerProcess:
 
     process: subprocess.Popen[str]
     url: str
+    result: tuple[int, str] | None = None
+
+    def wait_exit(self, timeout: float = 10) -> tuple[int, str]:
+        """Wait for the process to exit by itself; (exit code, remaining output)."""
+        if self.result is None:
+            out, _ = self.process.communicate(timeout=timeout)
+            self.result = (self.process.returncode, out or "")
+        return self.result
 
     def stop(self) -> tuple[int, str]:
-        """SIGTERM, wait, return (exit code, remaining output)."""
+        """SIGTERM (once), wait; (exit code, remaining output), remembered."""
+        if self.result is not None:
+            return self.result
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
         try:
-            out, _ = self.process.communicate(timeout=10)
+            return self.wait_exit()
         except subprocess.TimeoutExpired:
             self.process.kill()
-            out, _ = self.process.communicate()
-        return self.process.returncode, out or ""
+            return self.wait_exit()
 
 
 @contextlib.contextmanager

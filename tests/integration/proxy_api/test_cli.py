@@ -1,0 +1,158 @@
+"""`chaoslab proxy ...`: serve as a process (config, signals, errors) and the client commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from chaoslab.cli._app import _register_commands as register
+from chaoslab.cli._app import app
+from tests.integration.proxy_api._support import (
+    SERVE,
+    api_in_thread,
+    chaoslab_serve,
+    echo_server,
+    refuses,
+    round_trip,
+)
+
+register()
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def echo() -> Iterator[int]:
+    with echo_server() as port:
+        yield port
+
+
+@pytest.fixture(scope="module")
+def url() -> Iterator[str]:
+    with api_in_thread(seed=4) as base:
+        yield base
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = runner.invoke(app, ["proxy", *args], env={"COLUMNS": "200", **(env or {})})
+    return result.exit_code, result.output
+
+
+def test_serve_loads_a_config_file_and_stops_gracefully_on_sigint(
+    tmp_path: Path, echo: int
+) -> None:
+    config = tmp_path / "proxies.json"
+    config.write_text(json.dumps([{"name": "cfg", "upstream": f"127.0.0.1:{echo}"}]))
+    with chaoslab_serve("--config", str(config), "--seed", "7") as server:
+        proxy = httpx.get(f"{server.url}/proxies/cfg").json()
+        port = int(proxy["listen"].rsplit(":", 1)[1])
+        assert round_trip(port)[0] == b"ping"
+        api_port = urlsplit(server.url).port
+        assert api_port is not None
+        server.process.send_signal(signal.SIGINT)
+        code, output = server.wait_exit()
+    assert code == 0
+    assert "stopped" in output
+    assert "Traceback" not in output
+    assert refuses(port)  # the proxy's listener is gone with the process
+    assert refuses(api_port)
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        ('[{"name": "x"}]', "missing required field: upstream at proxy 1"),
+        ("{not json", "bad request body"),
+        ('[{"name": "x", "upstream": "10.0.0.1:80"}]', "--allow-remote-upstreams"),
+    ],
+)
+def test_serve_refuses_a_bad_config_with_one_clear_line(
+    tmp_path: Path, content: str, fragment: str
+) -> None:
+    config = tmp_path / "proxies.json"
+    config.write_text(content)
+    done = subprocess.run(
+        [*SERVE, "--port", "0", "--config", str(config)],
+        capture_output=True, text=True, timeout=30, check=False,
+        env={**os.environ, "COLUMNS": "300"},
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert fragment in done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_serve_reports_a_port_in_use(url: str) -> None:
+    port = str(urlsplit(url).port)
+    done = subprocess.run(
+        [*SERVE, "--port", port], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_client_commands_print_tables_and_act(url: str, echo: int) -> None:
+    code, out = cli("create", "clip", "--upstream", f"127.0.0.1:{echo}", "--url", url)
+    assert code == 0, out
+    assert "clip" in out
+    listen = httpx.get(f"{url}/proxies/clip").json()["listen"]
+    port = int(listen.rsplit(":", 1)[1])
+
+    code, out = cli("toxic", "add", "clip", "-t", "latency", "-a", "latency=150", "--url", url)
+    assert code == 0, out
+    assert "latency_downstream" in out
+    assert round_trip(port)[1] >= 0.15
+
+    code, out = cli("list", env={"TOXIPROXY_URL": url})
+    assert code == 0, out
+    assert "clip" in out
+    assert "latency_downstream" in out
+
+    code, out = cli("toxic", "remove", "clip", "-n", "latency_downstream", "--url", url)
+    assert code == 0, out
+    assert httpx.get(f"{url}/proxies/clip/toxics").json() == []
+
+    cli("toxic", "add", "clip", "-t", "timeout", "--upstream", "--url", url)
+    httpx.post(f"{url}/proxies/clip", json={"enabled": False})
+    code, out = cli("reset", "--url", url)
+    assert code == 0, out
+    assert httpx.get(f"{url}/proxies/clip").json()["toxics"] == []
+    assert round_trip(port)[0] == b"ping"
+
+    code, out = cli("delete", "clip", "--url", url)
+    assert code == 0, out
+    assert refuses(port)
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["toxic", "add", "nope", "-t", "latency"], "proxy not found"),
+        (["create", "dup", "-u", "127.0.0.1:9"], "proxy already exists"),
+        (["toxic", "add", "dup", "-t", "latency", "-a", "latency=-5"], "attributes.latency"),
+        (["toxic", "add", "dup", "-t", "latency", "-a", "latency"], "expected key=value"),
+        (["toxic", "add", "dup", "-t", "latency", "-u", "-d"], "choose one stream"),
+        (["toxic", "remove", "dup", "-n", "nope"], "toxic not found"),
+        (["create", "far", "-u", "10.0.0.1:80"], "--allow-remote-upstreams"),
+    ],
+)
+def test_client_commands_fail_with_one_clear_line(url: str, args: list[str], fragment: str) -> None:
+    httpx.post(f"{url}/proxies", json={"name": "dup", "upstream": "127.0.0.1:9"})
+    code, out = cli(*args, "--url", url)
+    assert code == 1
+    assert fragment in out
+    assert "Traceback" not in out
+
+
+def test_an_unreachable_api_is_explained() -> None:
+    code, out = cli("list", "--url", "http://127.0.0.1:9")
+    assert code == 1
+    assert "cannot reach the proxy API at http://127.0.0.1:9" in out
