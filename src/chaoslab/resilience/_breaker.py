@@ -8,9 +8,11 @@ and reads no clock at all.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import threading
 from collections.abc import Awaitable, Callable
-from typing import Any, Literal, ParamSpec, Protocol, TypeVar
+from typing import Any, Literal, ParamSpec, TypeVar, cast
 
 from chaoslab.clock import Clock
 from chaoslab.observe import EventBus
@@ -20,18 +22,18 @@ from chaoslab.resilience._breaker_state import (
     CircuitState,
     Transition,
 )
+from chaoslab.resilience._breaker_store import BreakerStore
 from chaoslab.resilience._errors import CircuitOpenError
 from chaoslab.resilience._events import BreakerRejected, BreakerStateChanged
 from chaoslab.resilience._support import (
     ErrorSpec,
     bus_of,
-    decorate,
     error_matcher,
     resolve_clock,
 )
 from chaoslab.resilience._windows import CountWindow, TimeWindow
 
-__all__ = ["BreakerStore", "CircuitBreaker", "MemoryBreakerStore"]
+__all__ = ["CircuitBreaker"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -39,61 +41,6 @@ T = TypeVar("T")
 _CLOSED = CircuitState.CLOSED
 _DISABLED = CircuitState.DISABLED
 _FAILURE, _SUCCESS, _IGNORED = 0, 1, 2
-
-
-class BreakerStore(Protocol):
-    """Where a breaker's `BreakerSnapshot` is kept, to survive restarts or be shared.
-
-    The breaker loads once when built (and on `refresh()`), and saves after
-    every state change, never per call.
-    """
-
-    def load(self, name: str) -> BreakerSnapshot | None:
-        """The stored snapshot of breaker `name`, if any."""
-        ...
-
-    def save(self, name: str, snapshot: BreakerSnapshot) -> None:
-        """Store the snapshot of breaker `name`."""
-        ...
-
-
-class MemoryBreakerStore:
-    """A dict-backed store, shared by the breakers given the same instance.
-
-    A snapshot's `open_remaining` is aged by the clock time between save and
-    load (a store shared between processes would age it by wall time).
-
-    Example:
-        >>> store = MemoryBreakerStore()
-        >>> CircuitBreaker("db", store=store).force_open()
-        >>> CircuitBreaker("db", store=store).state
-        <CircuitState.FORCED_OPEN: 'forced_open'>
-    """
-
-    __slots__ = ("_clock", "_data", "_lock")
-
-    def __init__(self, clock: Clock | None = None) -> None:
-        self._clock = resolve_clock(clock)
-        self._data: dict[str, tuple[BreakerSnapshot, float]] = {}
-        self._lock = threading.Lock()
-
-    def load(self, name: str) -> BreakerSnapshot | None:
-        """The snapshot saved under `name`, its open period aged to now."""
-        with self._lock:
-            saved = self._data.get(name)
-        if saved is None:
-            return None
-        snapshot, at = saved
-        if snapshot.open_remaining <= 0:
-            return snapshot
-        left = max(0.0, snapshot.open_remaining - (self._clock.now() - at))
-        return BreakerSnapshot(snapshot.state, snapshot.consecutive_failures, left)
-
-    def save(self, name: str, snapshot: BreakerSnapshot) -> None:
-        """Keep `snapshot` under `name`."""
-        now = self._clock.now()
-        with self._lock:
-            self._data[name] = (snapshot, now)
 
 
 class CircuitBreaker:
@@ -217,8 +164,47 @@ class CircuitBreaker:
     # -- calling -----------------------------------------------------------
 
     def __call__(self, func: Callable[P, T]) -> Callable[P, T]:
-        """Decorate a sync or async function."""
-        return decorate(self, func)
+        """Decorate a sync or async function.
+
+        The wrapper repeats `call`'s lock-free CLOSED fast path inline (the
+        decisions stay in the machine), so that decorating costs no extra
+        allocation per call; any other state goes through `call`/`call_async`.
+        """
+        m, finish, classify = self._m, self._finish, self._classify
+        if inspect.iscoroutinefunction(func):
+            async_func = cast(Callable[..., Awaitable[Any]], func)
+
+            @functools.wraps(func)
+            async def async_guarded(*args: Any, **kwargs: Any) -> Any:
+                if not (self._simple and m.state is _CLOSED):
+                    return await self.call_async(functools.partial(async_func, *args, **kwargs))
+                token = m.generation
+                try:
+                    result = await async_func(*args, **kwargs)
+                except BaseException as exc:
+                    finish(classify(exc), token, None)
+                    raise
+                if m.consecutive:
+                    finish(_SUCCESS, token, None)
+                return result
+
+            return cast(Callable[P, T], async_guarded)
+
+        @functools.wraps(func)
+        def guarded(*args: P.args, **kwargs: P.kwargs) -> T:
+            if not (self._simple and m.state is _CLOSED):
+                return self.call(functools.partial(func, *args, **kwargs))
+            token = m.generation
+            try:
+                result = func(*args, **kwargs)
+            except BaseException as exc:
+                finish(classify(exc), token, None)
+                raise
+            if m.consecutive:
+                finish(_SUCCESS, token, None)
+            return result
+
+        return guarded
 
     def call(self, fn: Callable[[], T]) -> T:
         """Call `fn()` through the breaker, in this thread."""

@@ -173,7 +173,8 @@ class BreakerMachine:
     def remaining(self, now: float) -> float | None:
         """Seconds until half-open: 0.0 when admitting or half-open, None when forced open."""
         if self.state is _OPEN:
-            return max(0.0, self.open_until - now)
+            # Clamped: (at + duration) - at may exceed duration by a rounding error.
+            return min(self.open_duration, max(0.0, self.open_until - now))
         if self.state is _FORCED_OPEN:
             return None
         return 0.0

@@ -9,12 +9,12 @@ call has failed.
 
 from __future__ import annotations
 
-import email.utils
+import functools
+import inspect
 import math
 import random
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
-from typing import Any, NoReturn, ParamSpec, TypeVar
+from typing import Any, NoReturn, ParamSpec, TypeVar, cast
 
 from chaoslab.clock import Clock
 from chaoslab.errors import ConfigError
@@ -22,11 +22,11 @@ from chaoslab.observe import EventBus
 from chaoslab.resilience._budget import RetryBudget
 from chaoslab.resilience._errors import CircuitOpenError, RetriesExhausted
 from chaoslab.resilience._events import RetryGaveUp, RetryScheduled
+from chaoslab.resilience._retry_after import retry_after_of
 from chaoslab.resilience._stop import Stop, StopAfterAttempt, StopAfterDelay, StopNever
 from chaoslab.resilience._support import (
     ErrorSpec,
     bus_of,
-    decorate,
     error_matcher,
     resolve_clock,
 )
@@ -34,52 +34,12 @@ from chaoslab.resilience._testmode import no_wait
 from chaoslab.resilience._timeout import call_with_timeout, call_with_timeout_async
 from chaoslab.resilience._wait import Wait, WaitFullJitter
 
-__all__ = ["Retry", "retry_after_of"]
+__all__ = ["Retry"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 _NOTHING: Any = object()
-
-
-def retry_after_of(exc: BaseException, wall_now: datetime | None = None) -> float | None:
-    """The wait a failure asks for, in seconds, or None.
-
-    Read from a numeric `retry_after` attribute (chaoslab's `InjectedHTTPStatus`,
-    `RateLimitedError`, many SDK errors), else from the `Retry-After` header of
-    an HTTP 429 or 503 response carried as `exc.response` (httpx's
-    `HTTPStatusError`, requests' `HTTPError`): delay-seconds or an HTTP-date.
-
-    Example:
-        >>> from chaoslab.errors import InjectedHTTPStatus
-        >>> retry_after_of(InjectedHTTPStatus(429, retry_after=2.5))
-        2.5
-    """
-    value = getattr(exc, "retry_after", None)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return max(0.0, float(value))
-    response = getattr(exc, "response", None)
-    if getattr(response, "status_code", None) not in (429, 503):
-        return None
-    headers = getattr(response, "headers", None)
-    header = headers.get("retry-after") if headers is not None else None
-    if not isinstance(header, str):
-        return None
-    return _parse_retry_after(header.strip(), wall_now)
-
-
-def _parse_retry_after(header: str, wall_now: datetime | None) -> float | None:
-    if header.isdigit():
-        return float(header)
-    try:
-        when = email.utils.parsedate_to_datetime(header)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    # An HTTP-date is wall-clock time by nature; this is the one wall-clock read.
-    now = wall_now if wall_now is not None else datetime.now(UTC)
-    return max(0.0, (when - now).total_seconds())
 
 
 class _Run:
@@ -196,8 +156,57 @@ class Retry:
         return f"Retry({self.name!r}, stop={self._stop!r}, wait={self._wait!r})"
 
     def __call__(self, func: Callable[P, T]) -> Callable[P, T]:
-        """Decorate a sync or async function."""
-        return decorate(self, func)
+        """Decorate a sync or async function.
+
+        The wrapper makes the first attempt inline and builds the retry
+        record only after a failure, as `call` does; with timeouts or a budget
+        every call goes through `call`/`call_async`.
+        """
+        if inspect.iscoroutinefunction(func):
+            return cast(Callable[P, T], self._wrap_async(func))
+
+        @functools.wraps(func)
+        def retried(*args: P.args, **kwargs: P.kwargs) -> T:
+            if not self._plain or self._budget is not None:
+                return self.call(functools.partial(func, *args, **kwargs))
+            try:
+                result = func(*args, **kwargs)
+            except Exception as exc:
+                if not self._retryable(exc):
+                    raise
+                return self._loop(
+                    functools.partial(func, *args, **kwargs), self._failed_run(exc, _NOTHING)
+                )
+            check = self._retry_if_result
+            if check is None or not check(result):
+                return result
+            return self._loop(
+                functools.partial(func, *args, **kwargs), self._failed_run(None, result)
+            )
+
+        return retried
+
+    def _wrap_async(self, func: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        @functools.wraps(func)
+        async def retried(*args: Any, **kwargs: Any) -> Any:
+            if not self._plain or self._budget is not None:
+                return await self.call_async(functools.partial(func, *args, **kwargs))
+            try:
+                result = await func(*args, **kwargs)
+            except Exception as exc:
+                if not self._retryable(exc):
+                    raise
+                return await self._loop_async(
+                    functools.partial(func, *args, **kwargs), self._failed_run(exc, _NOTHING)
+                )
+            check = self._retry_if_result
+            if check is None or not check(result):
+                return result
+            return await self._loop_async(
+                functools.partial(func, *args, **kwargs), self._failed_run(None, result)
+            )
+
+        return retried
 
     # -- drivers -----------------------------------------------------------
 
