@@ -8,7 +8,8 @@ Three layers, because each covers a way of ending the others miss:
   (`atexit`) and on SIGTERM/SIGHUP (a handler that chains to the previous one);
 - on Linux, `PR_SET_PDEATHSIG` makes the kernel kill a server started from the
   main thread when the Python process dies without running any Python code
-  (SIGKILL, a crash).
+  (SIGKILL, a crash); a watchdog process (`_watchdog`) kills the workers that
+  were paused at that moment, which could not notice by themselves.
 
 The set is the one process-wide registry of this package; it only ever holds
 process-group ids of children this process started.
@@ -27,6 +28,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
+
+from chaoslab.services import _watchdog
 
 __all__ = [
     "descendants",
@@ -59,6 +62,7 @@ def kill_all() -> None:
         signal_tree(pgid, signal.SIGKILL)
     for folder in dirs:
         shutil.rmtree(folder, ignore_errors=True)
+    _watchdog.shutdown()
 
 
 def descendants(pid: int) -> list[int]:
@@ -86,8 +90,8 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def signal_tree(pid: int, signum: int) -> None:
-    """Send `signum` to `pid`, its process group and every descendant.
+def signal_tree(pid: int, signum: int) -> list[int]:
+    """Send `signum` to `pid`, its process group and every descendant; return the pids.
 
     Servers such as PostgreSQL put each worker in a session of its own, so the
     process group alone does not reach them. The leader is stopped first so it
@@ -99,16 +103,19 @@ def signal_tree(pid: int, signum: int) -> None:
             (os.killpg if group else os.kill)(target, sig)
 
     if signum == signal.SIGCONT:
-        for child in descendants(pid):
+        children = descendants(pid)
+        for child in children:
             send(child, signum)
         send(pid, signum, group=True)
-        return
+        return [pid, *children]
     send(pid, signal.SIGSTOP)
-    for child in descendants(pid):
+    children = descendants(pid)
+    for child in children:
         send(child, signum)
     send(pid, signum, group=True)
     if signum != signal.SIGSTOP:
         send(pid, signal.SIGCONT)  # the leader must run again to act on a catchable signal
+    return [pid, *children]
 
 
 def _on_signal(signum: int, frame: FrameType | None) -> None:

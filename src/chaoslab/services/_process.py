@@ -26,7 +26,7 @@ from typing import IO, Any, ClassVar, Literal, Self
 from chaoslab.clock import Clock, SystemClock
 from chaoslab.errors import ServiceError
 from chaoslab.observe import EventBus, default_bus
-from chaoslab.services import _cleanup
+from chaoslab.services import _cleanup, _watchdog
 from chaoslab.services._binaries import ServiceUser
 from chaoslab.services._events import (
     ServiceEvent,
@@ -110,6 +110,7 @@ class ProcessService:
         self._log: IO[bytes] | None = None
         self._log_offset = 0
         self._paused = False
+        self._stopped_pids: list[int] = []  # paused by us: the watchdog guards them
         self._prepared = False
         self._lock = threading.RLock()
 
@@ -325,7 +326,9 @@ class ProcessService:
         """SIGSTOP the process group: sockets stay open, nothing answers."""
         with self._lock:
             self._require_running()
-            self._signal_group(signal.SIGSTOP)
+            stopped = self._signal_group(signal.SIGSTOP)
+            _watchdog.guard(stopped)
+            self._stopped_pids = [*self._stopped_pids, *stopped]
             self._paused = True
             self._emit(ServicePaused)
 
@@ -335,6 +338,7 @@ class ProcessService:
             self._require_running()
             self._signal_group(signal.SIGCONT)
             self._paused = False
+            self._release_stopped()
             self._emit(ServiceResumed)
 
     @contextlib.contextmanager
@@ -406,9 +410,14 @@ class ProcessService:
             self._clock.sleep(_POLL)
         return True
 
-    def _signal_group(self, signum: signal.Signals) -> None:
+    def _signal_group(self, signum: signal.Signals) -> list[int]:
         if self._proc is not None and self._proc.returncode is None:
-            _cleanup.signal_tree(self._proc.pid, signum)
+            return _cleanup.signal_tree(self._proc.pid, signum)
+        return []
+
+    def _release_stopped(self) -> None:
+        _watchdog.release(self._stopped_pids)
+        self._stopped_pids = []
 
     def _kill_group(self) -> int | None:
         """SIGKILL what is left of the group, reap the leader, release the log."""
@@ -420,6 +429,7 @@ class ProcessService:
             proc.wait()
         _cleanup.forget(proc.pid)
         self._paused = False
+        self._release_stopped()
         self._close_log()
         return proc.returncode
 

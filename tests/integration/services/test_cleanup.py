@@ -6,8 +6,8 @@ own), pauses them, and then ends: normally, by an uncaught exception, by
 SIGTERM, or by SIGKILL. Every server process must be gone afterwards.
 
 Under SIGKILL no Python code runs: the kernel kills the servers it started
-(PR_SET_PDEATHSIG) and PostgreSQL's workers exit when they see their postmaster
-gone.
+(PR_SET_PDEATHSIG), and the watchdog kills the paused PostgreSQL workers, which
+cannot notice their postmaster is gone.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 SCRIPT = """
-import json, sys, time
+import json, sys
 import psycopg
 from chaoslab.services import PostgresServer, RedisServer
 from chaoslab.services._cleanup import descendants
@@ -32,16 +32,15 @@ from chaoslab.services._cleanup import descendants
 redis_server = RedisServer().start()
 postgres = PostgresServer().start()
 conn = psycopg.connect(postgres.url)  # a backend process, in a session of its own
-pids = [redis_server.pid, postgres.pid, *descendants(postgres.pid)]
-if sys.argv[2] == "pause":
-    redis_server.pause()
-    postgres.pause()
-print(json.dumps({"pids": pids, "dirs": [str(redis_server.workdir), str(postgres.workdir)]}))
-sys.stdout.flush()
+stable = [redis_server.pid, postgres.pid, conn.info.backend_pid]
+pids = sorted({*stable, *descendants(postgres.pid)})
+redis_server.pause()
+postgres.pause()
+dirs = [str(redis_server.workdir), str(postgres.workdir)]
+print(json.dumps({"stable": stable, "pids": pids, "dirs": dirs}), flush=True)
+sys.stdin.readline()  # the test checks everything runs, then says how to end
 if sys.argv[1] == "raise":
     raise RuntimeError("the test failed")
-if sys.argv[1] == "wait":
-    time.sleep(60)
 """
 
 
@@ -60,51 +59,40 @@ def _wait_gone(pids: list[int], timeout: float = 10.0) -> list[int]:
     return alive
 
 
-def _run(ending: str, tmp_path: Path) -> tuple[subprocess.Popen[str], dict[str, list[Any]]]:
+@pytest.mark.parametrize("ending", ["exit", "raise", "SIGTERM", "SIGKILL"])
+def test_no_server_process_survives_its_python_process(ending: str, tmp_path: Path) -> None:
+    """The owning Python process exits normally, raises, gets SIGTERM or gets SIGKILL:
+    every Redis and PostgreSQL process it started, all of them paused, is gone."""
     script = tmp_path / "owner.py"
     script.write_text(SCRIPT)
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            str(script),
-            "wait" if ending.startswith("SIG") else ending,
-            # Stopped PostgreSQL workers cannot notice their postmaster died: see the
-            # limitation in docs/services.md. Every ending the Python code sees pauses.
-            "run" if ending == "SIGKILL" else "pause",
-        ],
+        [sys.executable, str(script), ending],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if not line:
-        proc.wait(timeout=30)
-        raise AssertionError(f"the owner script failed:\n{proc.stderr.read()}")  # type: ignore[union-attr]
-    started: dict[str, list[Any]] = json.loads(line)
-    assert len(started["pids"]) >= 3 + 1  # redis, postmaster, its workers and our backend
-    assert all(_alive(p) for p in started["pids"])
-    return proc, started
-
-
-@pytest.mark.parametrize("ending", ["exit", "raise", "SIGTERM", "SIGKILL"])
-def test_no_server_process_survives_its_python_process(ending: str, tmp_path: Path) -> None:
-    """The owning Python process exits normally, raises, gets SIGTERM or gets SIGKILL:
-    every Redis and PostgreSQL process it started (paused ones too, except under SIGKILL)
-    is gone."""
-    proc, started = _run(ending, tmp_path)
     try:
+        out, err = proc.stdout, proc.stderr
+        assert out is not None
+        assert err is not None
+        line = out.readline()
+        assert line, f"the owner script failed:\n{proc.wait(timeout=30)} {err.read()}"
+        started: dict[str, list[Any]] = json.loads(line)
+        assert all(_alive(p) for p in started["stable"])  # redis, postmaster, a backend
+        assert len(started["pids"]) >= 6  # with the postmaster's workers
+
         if ending.startswith("SIG"):
             proc.send_signal(getattr(signal, ending))
+        else:
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
         returncode = proc.wait(timeout=30)
         assert _wait_gone(started["pids"]) == []
     finally:
         proc.kill()
-        proc.wait()
-        assert proc.stdout is not None
-        assert proc.stderr is not None
-        proc.stdout.close()
-        proc.stderr.close()
+        proc.communicate()
     expected = {"exit": 0, "raise": 1, "SIGTERM": -signal.SIGTERM, "SIGKILL": -signal.SIGKILL}
     assert returncode == expected[ending]
     if ending == "SIGKILL":
