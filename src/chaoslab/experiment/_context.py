@@ -211,6 +211,13 @@ class FaultTracker:
         self.windows.append(window)
         self._open[name] = window
 
+    def discard(self, name: str) -> None:
+        """Forget a fault that never started (its injection failed)."""
+        window = self._open.pop(name, None)
+        self.undo.pop(name, None)
+        if window is not None:
+            self.windows.remove(window)
+
     def close(self, name: str) -> None:
         """Record a fault ending now (no-op if it is not open)."""
         window = self._open.pop(name, None)

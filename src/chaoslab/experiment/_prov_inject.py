@@ -88,7 +88,7 @@ async def add_fault(ctx: RunContext, args: AddFault) -> dict[str, Any]:
     try:
         injection = injector.inject(args.target, args.fault, args.schedule, name=args.label)
     except BaseException:
-        ctx.faults.close(key)
+        ctx.faults.discard(key)
         raise
     ctx.injections[args.label] = injection
 

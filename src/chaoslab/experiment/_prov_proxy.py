@@ -135,7 +135,7 @@ async def add_toxic(ctx: RunContext, args: AddToxic) -> Any:
     try:
         created = await _call("POST", f"{base}/proxies/{args.proxy}/toxics", body)
     except BaseException:
-        ctx.faults.close(key)
+        ctx.faults.discard(key)
         raise
     ctx.faults.undo[key] = lambda: _remove(ctx, base, args.proxy, name)
     if args.duration is None and args.ramp is None:
