@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -29,7 +28,9 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from chaoslab._version import __version__
-from chaoslab.errors import ConfigError, ProxyError
+from chaoslab.proxy._api_http import error_response as _error
+from chaoslab.proxy._api_http import json_response as _json
+from chaoslab.proxy._api_http import middleware, status_of
 from chaoslab.proxy._api_models import (
     ApiError,
     ErrorOut,
@@ -53,7 +54,7 @@ from chaoslab.proxy._api_state import (
     toxic_names,
     toxic_types,
 )
-from chaoslab.proxy._errors import ProxyExists, ProxyNotFound, ToxicExists, ToxicNotFound
+from chaoslab.proxy._errors import ProxyNotFound
 
 if TYPE_CHECKING:
     from chaoslab.proxy._server import ProxyServer
@@ -79,14 +80,6 @@ class Route:
     summary: str
     body: type[BaseModel] | None = None
     replies: Mapping[int, type[BaseModel] | None] = field(default_factory=dict)
-
-
-def _json(data: Any, status: int = 200) -> web.Response:
-    return web.Response(text=json.dumps(data), status=status, content_type="application/json")
-
-
-def _error(status: int, message: str, **extra: Any) -> web.Response:
-    return _json({"error": message, "status": status, **extra}, status)
 
 
 class _Api:
@@ -139,7 +132,7 @@ async def _populate(api: _Api, request: web.Request) -> web.Response:
         async with api.lock:
             proxies = await api.server.populate(configs)
     except Exception as exc:  # noqa: BLE001 - re-raised below unless it maps to a status
-        status, message = _status_of(exc)
+        status, message = status_of(exc)
         # Toxiproxy answers populate errors with the proxies done so far; ours is
         # atomic, so none were.
         return _error(status, message, proxies=None)
@@ -336,78 +329,17 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
-# Registry errors and the status and text Toxiproxy answers them with.
-_STATUS: tuple[tuple[type[Exception], int, str | None], ...] = (
-    (ProxyNotFound, 404, "proxy not found"),
-    (ToxicNotFound, 404, "toxic not found"),
-    (ProxyExists, 409, "proxy already exists"),
-    (ToxicExists, 409, "toxic already exists"),
-    (ConfigError, 400, None),
-    (ProxyError, 500, None),
-    (OSError, 500, None),
-)
-
-
-def _status_of(exc: BaseException) -> tuple[int, str]:
-    """Map an exception to Toxiproxy's status and error text; re-raise the unknown."""
-    if isinstance(exc, ApiError):
-        return exc.status, exc.message
-    if isinstance(exc, ProxyError) and isinstance(exc.__cause__, OSError):
-        # The listen address given cannot be bound (in use, not local): the
-        # request's fault, so 400 where Toxiproxy answers 500 (docs/proxy.md).
-        return 400, str(exc)
-    for kind, status, text in _STATUS:
-        if isinstance(exc, kind):
-            if isinstance(exc, ConfigError):
-                return status, "; ".join(f"{p}: {m}" if p else m for p, m in exc.problems)
-            return status, text or str(exc)
-    raise exc
-
-
-@web.middleware
-async def _middleware(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    request_id = request.headers.get("X-Toxiproxy-Request-Id") or secrets.token_hex(10)
-    response = await _guarded(request, handler)
-    response.headers["X-Toxiproxy-Request-Id"] = request_id
-    return response
-
-
-async def _guarded(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    # Toxiproxy's guard against browsers driving the API from a web page.
-    if request.headers.get("User-Agent", "").startswith("Mozilla/"):
-        return web.Response(status=403, text="User agent not allowed\n")
-    try:
-        return await handler(request)
-    except web.HTTPNotFound:
-        return web.Response(status=404, text="404 page not found\n")
-    except web.HTTPMethodNotAllowed:
-        return web.Response(status=405)
-    except web.HTTPException:
-        raise
-    except Exception as exc:  # noqa: BLE001 - every failure must answer in Toxiproxy's shape
-        try:
-            status, message = _status_of(exc)
-        except Exception:  # noqa: BLE001 - an unexpected bug: logged with its traceback
-            _log.exception("%s %s failed", request.method, request.path)
-            return _error(500, f"internal error: {type(exc).__name__}: {exc}")
-        return _error(status, message)
-
-
 def build_app(server: ProxyServer) -> web.Application:
     """The aiohttp application serving `server`'s API.
 
     Example:
         >>> from chaoslab.proxy import ProxyServer
         >>> app = build_app(ProxyServer())
-        >>> sorted({r.resource.canonical for r in app.router.routes()})[:2]
-        ['/events', '/openapi.json']
+        >>> "/proxies/{proxy}/toxics" in {r.resource.canonical for r in app.router.routes()}
+        True
     """
     api = _Api(server)
-    app = web.Application(middlewares=[_middleware], client_max_size=4 * 1024 * 1024)
+    app = web.Application(middlewares=[middleware], client_max_size=4 * 1024 * 1024)
     for route in ROUTES:
 
         async def handle(request: web.Request, route: Route = route) -> web.StreamResponse:

@@ -143,17 +143,18 @@ class Connection:
         clock = proxy.server.clock
         up = Link(
             self, "upstream", proxy.chain("upstream"), client, server,
-            seed=proxy.server.link_seed(), clock=clock, loop=loop,
+            seed=proxy.server.link_seed(), clock=clock, loop=loop, defer=True,
         )  # fmt: skip
         down = Link(
             self, "downstream", proxy.chain("downstream"), server, client,
-            seed=proxy.server.link_seed(), clock=clock, loop=loop,
+            seed=proxy.server.link_seed(), clock=clock, loop=loop, defer=True,
         )  # fmt: skip
         up.peer, down.peer = down, up
         self.upstream, self.downstream = up, down
         self.client.outbound, self.client.inbound = up, down
         self.upstream_side.outbound, self.upstream_side.inbound = down, up
-        # Interceptors (http_status) attach to the peer: re-run now both exist.
+        # Toxics start only now that both links exist: interceptors (http_status)
+        # attach to the peer link.
         up.chain_changed()
         down.chain_changed()
         proxy.connection_opened(self)

@@ -97,6 +97,7 @@ class Link:
 
     __slots__ = (
         "_clock",
+        "_ended",
         "_eof",
         "_intercept",
         "_loop",
@@ -134,6 +135,7 @@ class Link:
         seed: int = 0,
         clock: Clock | None = None,
         loop: asyncio.AbstractEventLoop | None = None,
+        defer: bool = False,
     ) -> None:
         self.owner = owner
         self.connection_id = owner.id
@@ -153,6 +155,7 @@ class Link:
         self._queued = 0
         self._paused = 0
         self._eof = False
+        self._ended = False
         self._pump: asyncio.Task[None] | None = None
         self._wakeup: asyncio.Future[None] | None = None
         self._sleeping: tuple[Stage, asyncio.Future[bool]] | None = None
@@ -160,7 +163,8 @@ class Link:
         self._stages: tuple[Stage, ...] = ()
         self._synced: tuple[Toxic, ...] = ()
         self._intercept: Callable[[bytes], bytes | None] | None = None
-        self.chain_changed()
+        if not defer:  # deferred: the connection links the peers first
+            self.chain_changed()
 
     # -- the data path -----------------------------------------------------
 
@@ -176,7 +180,7 @@ class Link:
             self.bytes += len(data)
             self.sink.write(data)
             return
-        if self.closed:
+        if self.closed or self._ended:
             return
         queue = self._queue
         if queue is None:
@@ -219,7 +223,8 @@ class Link:
         return bool(self._paused)
 
     def _finish(self) -> None:
-        if not self.closed:
+        if not self.closed and not self._ended:
+            self._ended = True
             with contextlib.suppress(OSError, RuntimeError):
                 self.sink.write_eof()
             self.owner.link_finished(self)
@@ -228,7 +233,7 @@ class Link:
 
     def chain_changed(self) -> None:
         """Pick up the current chain (call on the loop thread after each change)."""
-        if self.closed:
+        if self.closed or self._ended:
             return
         toxics = self.chain.toxics
         if toxics is not self._synced:
@@ -306,6 +311,10 @@ class Link:
 
     async def _pump_chunks(self) -> None:
         while not self.closed:
+            if self._ended:  # a toxic ended this direction: nothing more to do
+                self._queue = None
+                self._pump = None
+                return
             queue = self._queue
             if queue:
                 chunk = queue.popleft()
@@ -335,7 +344,7 @@ class Link:
         await stages[index].process(chunk, partial(self._through, stages, index + 1))
 
     async def _emit(self, chunk: Chunk) -> None:
-        if self.closed or not chunk.data:
+        if self.closed or self._ended or not chunk.data:
             return
         self.bytes += len(chunk.data)
         self.sink.write(chunk.data)
@@ -390,6 +399,10 @@ class Link:
     def close(self, *, reset: bool = False) -> None:
         """Close the whole connection."""
         self.owner.close(reset=reset)
+
+    def end(self) -> None:
+        """End this direction now (FIN to the destination); later data is dropped."""
+        self._finish()
 
     def peer_bytes(self) -> int:
         """Bytes the opposite direction has passed so far."""

@@ -17,10 +17,13 @@ import contextlib
 import signal
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chaoslab.errors import ConfigError
 from chaoslab.proxy._api_models import ApiError, load_json, populate_items
+
+if TYPE_CHECKING:
+    from chaoslab.proxy._server import ProxyServer
 
 __all__ = ["DEFAULT_PORT", "load_config", "load_config_text", "run", "serve"]
 
@@ -62,15 +65,14 @@ async def serve(
     allow_remote_upstreams: bool = False,
     ready: Callable[[str], None] | None = None,
     stop: asyncio.Event | None = None,
+    server: ProxyServer | None = None,
 ) -> None:
     """Serve the API until `stop` is set (or SIGINT/SIGTERM arrives).
 
     `ready` is called with the API's URL once it listens (port 0 picks a free
-    port, reported there).
+    port, reported there). Pass `server` to put an API in front of an embedded
+    `ProxyServer` you own (it is left open); otherwise one is made and closed.
     """
-    from aiohttp import web
-
-    from chaoslab.proxy._api import build_app
     from chaoslab.proxy._server import ProxyServer
 
     configs = load_config(config) if config is not None else []
@@ -82,26 +84,43 @@ async def serve(
             loop.add_signal_handler(sig, stop.set)
             installed.append(sig)
     try:
-        async with ProxyServer(seed=seed, allow_remote_upstreams=allow_remote_upstreams) as server:
-            if configs:
-                await server.populate(configs)
-            runner = web.AppRunner(
-                build_app(server), access_log=None, handle_signals=False, shutdown_timeout=1.0
-            )
-            await runner.setup()
-            try:
-                site = web.TCPSite(runner, host, port)
-                await site.start()
-                bound = runner.addresses[0]
-                if ready is not None:
-                    shown = f"[{bound[0]}]" if ":" in str(bound[0]) else bound[0]
-                    ready(f"http://{shown}:{bound[1]}")
-                await stop.wait()
-            finally:
-                await runner.cleanup()
+        if server is not None:
+            await _serve_api(server, configs, host, port, ready, stop)
+            return
+        async with ProxyServer(seed=seed, allow_remote_upstreams=allow_remote_upstreams) as owned:
+            await _serve_api(owned, configs, host, port, ready, stop)
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
+
+
+async def _serve_api(
+    server: ProxyServer,
+    configs: list[dict[str, Any]],
+    host: str,
+    port: int,
+    ready: Callable[[str], None] | None,
+    stop: asyncio.Event,
+) -> None:
+    from aiohttp import web
+
+    from chaoslab.proxy._api import build_app
+
+    if configs:
+        await server.populate(configs)
+    runner = web.AppRunner(
+        build_app(server), access_log=None, handle_signals=False, shutdown_timeout=1.0
+    )
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+        bound = runner.addresses[0]
+        if ready is not None:
+            shown = f"[{bound[0]}]" if ":" in str(bound[0]) else bound[0]
+            ready(f"http://{shown}:{bound[1]}")
+        await stop.wait()
+    finally:
+        await runner.cleanup()
 
 
 def run(**kwargs: Any) -> None:

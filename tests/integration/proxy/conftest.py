@@ -16,6 +16,7 @@ class EchoServer:
 
     def __init__(self) -> None:
         self.received = 0
+        self.sizes: list[int] = []
         self.server: asyncio.Server | None = None
         self.port = 0
         self.writers: set[asyncio.StreamWriter] = set()
@@ -25,6 +26,7 @@ class EchoServer:
         try:
             while data := await reader.read(65536):
                 self.received += len(data)
+                self.sizes.append(len(data))
                 writer.write(data)
                 await writer.drain()
             writer.write_eof()

@@ -132,22 +132,25 @@ async def test_slicer_waits_delay_between_pieces() -> None:
     assert [round(t - start, 6) for t, _ in h.writes] == [i / 1000 for i in range(8)]
 
 
-async def test_limit_data_passes_exactly_n_bytes_then_closes_and_counts_across_updates() -> None:
+async def test_limit_data_passes_exactly_n_bytes_then_ends_and_counts_across_updates() -> None:
     h = LinkHarness()
     h.add("limit_data", {"bytes": 1000})
     h.link.feed(b"a" * 600)
     await h.until(lambda: len(h.sink.data) == 600)
     h.update("limit_data_downstream", attributes={"bytes": 1500})
     h.link.feed(b"b" * 2000)
-    await h.until(lambda: h.closed)
+    await h.until(lambda: h.sink.eof)
+    h.link.feed(b"c" * 10)  # after the end: dropped, and no write after write_eof
+    h.link.feed_eof()
+    await h.clock.sleep_async(1)
     assert h.sink.data == b"a" * 600 + b"b" * 900
-    assert not h.reset
+    assert (h.finished, h.closed) == (True, False)
 
 
-async def test_limit_data_zero_closes_at_once() -> None:
+async def test_limit_data_zero_ends_at_once() -> None:
     h = LinkHarness()
     h.add("limit_data", {"bytes": 0})
-    assert h.closed
+    assert h.sink.eof
 
 
 async def test_timeout_drops_data_and_closes_after_the_quiet_period() -> None:

@@ -67,6 +67,10 @@ class LinkContext(Protocol):
         """Close the whole connection (both directions); `reset` sends RST."""
         ...
 
+    def end(self) -> None:
+        """End this direction (FIN to its destination); the other goes on."""
+        ...
+
     def peer_bytes(self) -> int:
         """Bytes read so far by the opposite direction of the same connection."""
         ...

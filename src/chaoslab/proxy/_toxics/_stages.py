@@ -185,10 +185,13 @@ class SlicerStage(Stage):
 
 
 class LimitDataStage(Stage):
-    """Passes `bytes` bytes on this connection and direction, then closes it.
+    """Passes `bytes` bytes on this connection and direction, then ends it (FIN).
 
     The count survives updates of the toxic; with nothing left to pass, the
-    connection closes as soon as the stage starts (Toxiproxy).
+    direction ends as soon as the stage starts (Toxiproxy). Toxiproxy then
+    closes the whole connection; chaoslab ends only this direction, so a reply
+    already on its way in the other direction still arrives (the peer closes
+    once it sees the end of stream).
     """
 
     __slots__ = ("_sent",)
@@ -199,18 +202,18 @@ class LimitDataStage(Stage):
 
     def start(self) -> None:
         if self.attrs.bytes - self._sent <= 0:
-            self.link.close()
+            self.link.end()
 
     async def process(self, chunk: Chunk, emit: Emit) -> None:
         remaining = self.attrs.bytes - self._sent
         if remaining <= 0:
-            self.link.close()
+            self.link.end()
             return
         data = chunk.data[:remaining]
         self._sent += len(data)
         await emit(Chunk(data, chunk.at))
         if self._sent >= self.attrs.bytes:
-            self.link.close()
+            self.link.end()
 
 
 class BlackholeStage(Stage):

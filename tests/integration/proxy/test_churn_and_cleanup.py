@@ -1,0 +1,171 @@
+"""Integrity under toxic churn, backpressure with a slow reader, cleanup, and Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import hashlib
+import random
+import time
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+
+from chaoslab.proxy import Proxy, ProxyServer, ToxicNotFound
+
+from .conftest import EchoServer, connect
+
+
+@pytest.mark.parametrize("seed", [7, 8])
+async def test_every_byte_once_in_order_while_toxics_churn(proxy: Proxy, seed: int) -> None:
+    rng = random.Random(seed)
+    payload = rng.randbytes(3 << 20)
+    reader, writer = await connect(proxy)
+    kinds: list[tuple[str, dict[str, Any]]] = [
+        ("latency", {"latency": 3, "jitter": 2}),
+        ("bandwidth", {"rate": 20_000}),
+        ("slicer", {"average_size": 2000, "size_variation": 500, "delay": 20}),
+        ("slow_close", {"delay": 5}),
+        ("noop", {}),
+    ]
+    done = asyncio.Event()
+
+    async def churn() -> int:
+        names: list[str] = []
+        changes = 0
+        while not done.is_set() and changes < 400:
+            roll = rng.random()
+            if roll < 0.45 or not names:
+                kind, attrs = rng.choice(kinds)
+                name = f"t{changes}"
+                stream = rng.choice(["upstream", "downstream"])
+                proxy.add_toxic(kind, name=name, stream=stream, attributes=attrs,
+                                toxicity=rng.choice([0.0, 0.5, 1.0]))  # fmt: skip
+                names.append(name)
+            elif roll < 0.8:
+                proxy.remove_toxic(names.pop(rng.randrange(len(names))))
+            else:
+                proxy.update_toxic(rng.choice(names), toxicity=rng.random())
+            changes += 1
+            await asyncio.sleep(rng.random() * 0.002)
+        return changes
+
+    async def send() -> None:
+        pos = 0
+        while pos < len(payload):
+            n = rng.randint(1, 32 * 1024)
+            writer.write(payload[pos : pos + n])
+            await writer.drain()
+            pos += n
+            await asyncio.sleep(rng.random() * 0.002)  # spread the stream over the churn
+        writer.write_eof()
+
+    churner = asyncio.create_task(churn())
+    sender = asyncio.create_task(send())
+    try:
+        echoed = await asyncio.wait_for(reader.read(-1), 40)
+    finally:
+        done.set()
+        writer.close()
+    await sender
+    changes = await churner
+    assert changes > 20
+    assert len(echoed) == len(payload)
+    assert hashlib.sha256(echoed).digest() == hashlib.sha256(payload).digest()
+
+
+async def test_a_slow_reader_never_makes_the_proxy_buffer_without_bound(
+    server: ProxyServer,
+) -> None:
+    sent = 0
+    stop = asyncio.Event()
+
+    async def firehose(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal sent
+        block = bytes(256 * 1024)
+        while not stop.is_set():
+            writer.write(block)
+            await writer.drain()  # blocks once the proxy stops reading
+            sent += len(block)
+        writer.close()
+
+    up = await asyncio.start_server(firehose, "127.0.0.1", 0)
+    proxy = await server.create("fire", upstream=f"127.0.0.1:{up.sockets[0].getsockname()[1]}")
+    proxy.latency(1)  # the toxic path too: its queue must stay bounded
+    _reader, writer = await connect(proxy)
+    await asyncio.sleep(0.5)  # the client reads nothing
+    (conn,) = proxy._conns.values()
+    assert conn.downstream is not None
+    assert conn.client.transport is not None
+    held = conn.downstream._queued + conn.client.transport.get_write_buffer_size()
+    assert held < 4 << 20, held  # bounded by the high-water marks, not by the sender
+    assert sent < 64 << 20  # and the sender was stopped by backpressure
+    before = sent
+    await asyncio.sleep(0.3)
+    assert sent - before <= 1 << 20  # stalled, not streaming into memory
+    stop.set()
+    writer.close()
+    up.close()
+
+
+async def test_close_leaves_no_listener_connection_or_task(echo: EchoServer) -> None:
+    before = set(asyncio.all_tasks())
+    server = ProxyServer()
+    async with server:
+        proxy = await server.create("tmp", upstream=f"127.0.0.1:{echo.port}")
+        proxy.latency(5)
+        clients = [await connect(proxy) for _ in range(5)]
+        for reader, writer in clients:
+            writer.write(b"x")
+            await reader.readexactly(1)
+    for reader, _ in clients:
+        assert await asyncio.wait_for(reader.read(), 5) == b""
+    for _, writer in clients:
+        writer.close()
+    with pytest.raises(ConnectionRefusedError):
+        await connect(proxy)
+    assert proxy.connections == 0
+    for _ in range(50):
+        left = {t for t in asyncio.all_tasks() - before if not t.done()}
+        current = asyncio.current_task()
+        if current is not None:
+            left.discard(current)
+        if not left:
+            break
+        await asyncio.sleep(0.01)
+    assert not left, left
+    gc.collect()
+
+
+async def test_latency_through_real_redis(server: ProxyServer, redis_server: Any) -> None:
+    import redis.asyncio as aredis
+
+    url = urlparse(redis_server.url)
+    proxy = await server.create("redis", upstream=f"{url.hostname}:{url.port}")
+    host, port = proxy.listen.rsplit(":", 1)
+    client = aredis.Redis(host=host, port=int(port), socket_timeout=5)
+    try:
+        assert await client.ping()
+        with proxy.latency(100, jitter=10):
+            start = time.perf_counter()
+            await client.set("chaoslab:proxy", "v")
+            assert await client.get("chaoslab:proxy") == b"v"
+            elapsed = time.perf_counter() - start
+        assert 0.18 <= elapsed < 0.3  # two round trips, each 100 ± 10 ms
+        start = time.perf_counter()
+        await client.ping()
+        assert time.perf_counter() - start < 0.05
+        with proxy.down(), pytest.raises(aredis.ConnectionError):
+            await client.ping()
+        assert await client.ping()
+    finally:
+        await client.aclose()
+
+
+async def test_shortcut_handles_are_idempotent(proxy: Proxy, server: ProxyServer) -> None:
+    handle = proxy.latency(10)
+    await server.reset()
+    handle.remove()  # already gone: no error
+    with pytest.raises(ToxicNotFound):
+        proxy.remove_toxic(handle.toxic.name)

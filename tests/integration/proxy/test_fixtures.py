@@ -1,0 +1,103 @@
+"""The chaos_proxy fixture from sync and async tests, and the sync server."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from chaoslab.proxy import SyncProxyServer
+from chaoslab.proxy._fixtures import ChaosProxy
+
+
+@pytest.fixture
+def sync_echo() -> Iterator[int]:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        conns = []
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            conns.append(conn)
+            threading.Thread(target=echo, args=(conn,), daemon=True).start()
+        for conn in conns:
+            conn.close()
+
+    def echo(conn: socket.socket) -> None:
+        try:
+            while data := conn.recv(65536):
+                conn.sendall(data)
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    stop.set()
+    thread.join()
+    listener.close()
+
+
+def round_trip(listen: str) -> float:
+    host, port = listen.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=5) as s:
+        start = time.perf_counter()
+        s.sendall(b"ping")
+        assert s.recv(4) == b"ping"
+        return time.perf_counter() - start
+
+
+def test_sync_test_with_latency(chaos_proxy: ChaosProxy, sync_echo: int) -> None:
+    proxy = chaos_proxy(("127.0.0.1", sync_echo))
+    with proxy.latency(80):
+        assert round_trip(proxy.listen) >= 0.08
+    assert round_trip(proxy.listen) < 0.05
+
+
+async def test_async_test_shares_the_session_server(
+    chaos_proxy: ChaosProxy, sync_echo: int
+) -> None:
+    proxy = chaos_proxy.front("127.0.0.1", sync_echo)
+    host, port = proxy.listen.rsplit(":", 1)
+    reader, writer = await asyncio.open_connection(host, int(port))
+    with proxy.latency(60):
+        start = time.perf_counter()
+        writer.write(b"hi")
+        assert await asyncio.wait_for(reader.readexactly(2), 5) == b"hi"
+        assert time.perf_counter() - start >= 0.06
+    with proxy.down(), pytest.raises(ConnectionRefusedError):
+        await asyncio.open_connection(host, int(port))
+    writer.close()
+
+
+def test_cleanup_deletes_and_resets(chaos_proxy: ChaosProxy, sync_echo: int) -> None:
+    proxy = chaos_proxy(f"127.0.0.1:{sync_echo}", name="cleaned")
+    proxy.latency(10)
+    chaos_proxy.cleanup()
+    assert "cleaned" not in chaos_proxy.server.proxies
+
+
+def test_sync_server_start_close_leaves_no_thread(sync_echo: int) -> None:
+    threads = set(threading.enumerate())
+    with SyncProxyServer(seed=3) as server:
+        proxy = server.create("s", upstream=f"127.0.0.1:{sync_echo}")
+        proxy.add_toxic("latency", attributes={"latency": 30})
+        assert round_trip(proxy.listen) >= 0.03
+        proxy.remove_toxic("latency_downstream")
+        server.update("s", enabled=False)
+        with pytest.raises(ConnectionRefusedError):
+            round_trip(proxy.listen)
+        server.reset()
+        assert round_trip(proxy.listen) < 0.05
+    assert set(threading.enumerate()) <= threads
