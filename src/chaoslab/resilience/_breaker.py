@@ -176,9 +176,9 @@ class CircuitBreaker:
 
             @functools.wraps(func)
             async def async_guarded(*args: Any, **kwargs: Any) -> Any:
+                token = m.generation
                 if not (self._simple and m.state is _CLOSED):
                     return await self.call_async(functools.partial(async_func, *args, **kwargs))
-                token = m.generation
                 try:
                     result = await async_func(*args, **kwargs)
                 except BaseException as exc:
@@ -192,9 +192,9 @@ class CircuitBreaker:
 
         @functools.wraps(func)
         def guarded(*args: P.args, **kwargs: P.kwargs) -> T:
+            token = m.generation
             if not (self._simple and m.state is _CLOSED):
                 return self.call(functools.partial(func, *args, **kwargs))
-            token = m.generation
             try:
                 result = func(*args, **kwargs)
             except BaseException as exc:
@@ -209,8 +209,8 @@ class CircuitBreaker:
     def call(self, fn: Callable[[], T]) -> T:
         """Call `fn()` through the breaker, in this thread."""
         m = self._m
+        token = m.generation  # read before the state: a stale token is ignored, never wrong
         if self._simple and m.state is _CLOSED:
-            token = m.generation
             try:
                 result = fn()
             except BaseException as exc:
@@ -232,8 +232,8 @@ class CircuitBreaker:
     async def call_async(self, fn: Callable[[], Awaitable[T]]) -> T:
         """Await `fn()` through the breaker."""
         m = self._m
+        token = m.generation  # read before the state: a stale token is ignored, never wrong
         if self._simple and m.state is _CLOSED:
-            token = m.generation
             try:
                 result = await fn()
             except BaseException as exc:
