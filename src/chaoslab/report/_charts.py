@@ -99,10 +99,7 @@ def _frame_parts(svg: _Svg, frame: Frame, *, label_faults: bool) -> None:
             f'height="{svg.plot_h}"><title>{escape(tip)}</title></rect>'
         )
         if label_faults:
-            svg.add(
-                f'<text class="fault-label" x="{xa + 3:.1f}" y="{y0 + 12 + 12 * (i % 3)}">'
-                f"{escape(w.name)}</text>"
-            )
+            svg.add(_label("fault-label", xa, y0 + 12 + 12 * (i % 3), w.name))
     step = nice_step(frame.length)
     t = 0.0
     while t <= frame.length + 1e-9:
@@ -115,11 +112,7 @@ def _frame_parts(svg: _Svg, frame: Frame, *, label_faults: bool) -> None:
         t += step
     for trip in frame.trips:
         x = frame.x(trip.at)
-        label = (
-            f'<text x="{x + 4:.1f}" y="{y1 - 6}">guard rail: {escape(trip.rail)}</text>'
-            if label_faults
-            else ""
-        )
+        label = _label("", x, y1 - 6, f"guard rail: {trip.rail}") if label_faults else ""
         svg.add(
             f'<g class="guard-trip"><line x1="{x:.1f}" y1="{y0 - 4}" x2="{x:.1f}" y2="{y1}"/>'
             f"{label}<title>{escape(trip.message or trip.condition)}</title></g>"
@@ -132,6 +125,15 @@ def _frame_parts(svg: _Svg, frame: Frame, *, label_faults: bool) -> None:
         )
 
 
+def _label(cls: str, x: float, y: float, text: str) -> str:
+    """Text right of `x`, or left of it when it would run past the plot's edge."""
+    width = 6.5 * len(text)  # a conservative estimate at 11 px
+    attr = f' class="{cls}"' if cls else ""
+    if x + 4 + width > WIDTH - RIGHT:
+        return f'<text{attr} x="{x - 4:.1f}" y="{y}" text-anchor="end">{escape(text)}</text>'
+    return f'<text{attr} x="{x + 4:.1f}" y="{y}">{escape(text)}</text>'
+
+
 def _path(
     points: Sequence[tuple[float, float | None]], frame: Frame, y: Callable[[float], float]
 ) -> str:
@@ -139,7 +141,7 @@ def _path(
     out: list[str] = []
     pen_down = False
     for t, v in points:
-        if v is None:
+        if v is None or t > frame.length:  # a longer baseline run is cut at our end
             pen_down = False
             continue
         out.append(f"{'L' if pen_down else 'M'}{frame.x(t):.1f},{y(v):.1f}")

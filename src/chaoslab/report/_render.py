@@ -28,9 +28,9 @@ from chaoslab.report._charts import (
     latency_chart,
     throughput_chart,
 )
-from chaoslab.report._data import LoadSeries, MetricSlice, ReportData
+from chaoslab.report._data import MetricSlice, ReportData
 from chaoslab.report._format import fmt_delta_pct, fmt_latency, fmt_pct, fmt_ratio, fmt_time
-from chaoslab.report._summary import compare, load_stats, summarize
+from chaoslab.report._summary import compare, load_stats, summarize, trim
 
 __all__ = ["load_journal", "render_html", "write_report"]
 
@@ -80,12 +80,14 @@ def _output(value: Any) -> str:
     return text
 
 
-def _charts(load: LoadSeries, frame: Frame, baseline: Sequence[MetricSlice]) -> dict[str, Markup]:
+def _charts(
+    slices: Sequence[MetricSlice], frame: Frame, baseline: Sequence[MetricSlice]
+) -> dict[str, Markup]:
     # Our own SVG, with every label escaped where it is drawn.
     return {
-        "latency": Markup(latency_chart(load.slices, frame, baseline=baseline)),  # noqa: S704
-        "errors": Markup(error_chart(load.slices, frame, baseline=baseline)),  # noqa: S704
-        "throughput": Markup(throughput_chart(load.slices, frame, baseline=baseline)),  # noqa: S704
+        "latency": Markup(latency_chart(slices, frame, baseline=baseline)),  # noqa: S704
+        "errors": Markup(error_chart(slices, frame, baseline=baseline)),  # noqa: S704
+        "throughput": Markup(throughput_chart(slices, frame, baseline=baseline)),  # noqa: S704
     }
 
 
@@ -99,12 +101,16 @@ def _context(data: ReportData, baseline: ReportData | None) -> dict[str, Any]:
             (w.fault, w.recovered_at) for w in m.recovery.windows if w.recovered_at is not None
         ],
     )
-    base_slices = [s for load in baseline.metrics.loads for s in load.slices] if baseline else []
+    base_slices = (
+        [s for ld in baseline.metrics.loads for s in trim(ld.slices, baseline.metrics.duration)]
+        if baseline
+        else []
+    )
     loads = [
         {
             "series": load,
-            "stats": load_stats(load.slices),
-            "charts": _charts(load, frame, base_slices),
+            "stats": load_stats(load.slices, m.duration),
+            "charts": _charts(trim(load.slices, m.duration), frame, base_slices),
         }
         for load in m.loads
         if load.slices

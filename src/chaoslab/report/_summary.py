@@ -22,7 +22,7 @@ from typing import Any
 
 from chaoslab.report._data import MetricSlice, Record, ReportData
 
-__all__ = ["Comparison", "LoadStats", "compare", "load_stats", "summarize"]
+__all__ = ["Comparison", "LoadStats", "compare", "load_stats", "summarize", "trim"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +50,36 @@ def _worst(values: Sequence[float | None]) -> float | None:
     return max(present) if present else None
 
 
-def load_stats(slices: Sequence[MetricSlice]) -> LoadStats:
-    """Sum and summarise a series of slices."""
+def trim(slices: Sequence[MetricSlice], end: float | None = None) -> list[MetricSlice]:
+    """Drop or rescale the incomplete last slice.
+
+    A last slice in which no request started only holds completions of the
+    second before (slices count requests by their intended start); and when
+    the run ended at `end`, part-way through the last slice, its throughput
+    counts a fraction of a second. Unadjusted, either would read as a
+    collapse at the end of every run. Under a quarter of a second is dropped,
+    more is rescaled to a per-second rate.
+
+    Example:
+        >>> [s.t for s in trim([MetricSlice(t=0, requests=5), MetricSlice(t=1, throughput=2)])]
+        [0.0]
+        >>> trim([MetricSlice(t=0, requests=5, throughput=5)], end=0.5)[0].throughput
+        10.0
+    """
+    out = list(slices)
+    while out and out[-1].requests == 0:
+        out.pop()
+    if out and end is not None and out[-1].t < end < out[-1].t + 1:
+        covered = end - out[-1].t
+        last = out.pop()
+        if covered >= 0.25:
+            out.append(last.model_copy(update={"throughput": last.throughput / covered}))
+    return out
+
+
+def load_stats(slices: Sequence[MetricSlice], end: float | None = None) -> LoadStats:
+    """Sum and summarise a series of slices (`trim`med at the run's `end`)."""
+    slices = trim(slices, end)
     requests = sum(s.requests for s in slices)
     errors = sum(s.errors for s in slices)
     busy = [s for s in slices if s.requests or s.throughput]
@@ -96,7 +124,8 @@ class Comparison:
 
 
 def _all_slices(data: ReportData) -> list[MetricSlice]:
-    return [s for load in data.metrics.loads for s in load.slices]
+    end = data.metrics.duration
+    return [s for load in data.metrics.loads for s in trim(load.slices, end)]
 
 
 def compare(current: ReportData, baseline: ReportData) -> list[Comparison]:
@@ -158,7 +187,7 @@ def summarize(data: ReportData, baseline: ReportData | None = None) -> dict[str,
                 "name": load.name,
                 "target": load.target,
                 "mode": load.mode,
-                **asdict(load_stats(load.slices)),
+                **asdict(load_stats(load.slices, m.duration)),
             }
             for load in m.loads
         ],

@@ -63,9 +63,11 @@ def test_load_journal_names_the_file(tmp_path: Path) -> None:
 def test_load_stats_are_exact_sums_and_labelled_percentiles() -> None:
     slices = [
         MetricSlice(t=0, requests=100, errors=0, throughput=100, p50=0.01, p99=0.02, max=0.03),
-        MetricSlice(t=1, requests=100, errors=50, throughput=80, p50=0.2, p99=0.9, max=1.5),
-        MetricSlice(t=2, requests=100, errors=10, throughput=120, p50=0.01, p99=0.03, max=0.04),
-        MetricSlice(t=3),  # an idle second counts in neither sums nor means
+        MetricSlice(t=1),  # an idle second counts in neither sums nor means
+        MetricSlice(t=2, requests=100, errors=50, throughput=80, p50=0.2, p99=0.9, max=1.5),
+        MetricSlice(t=3, requests=100, errors=10, throughput=120, p50=0.01, p99=0.03, max=0.04),
+        # Only the last completions: trimmed, or throughput would seem to collapse.
+        MetricSlice(t=4, throughput=3),
     ]
     stats = load_stats(slices)
     assert (stats.requests, stats.errors, stats.seconds) == (300, 60, 4)
