@@ -85,10 +85,10 @@ async def serve(
             installed.append(sig)
     try:
         if server is not None:
-            await _serve_api(server, configs, host, port, ready, stop)
+            await _serve_api(server, configs, host=host, port=port, ready=ready, stop=stop)
             return
         async with ProxyServer(seed=seed, allow_remote_upstreams=allow_remote_upstreams) as owned:
-            await _serve_api(owned, configs, host, port, ready, stop)
+            await _serve_api(owned, configs, host=host, port=port, ready=ready, stop=stop)
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
@@ -97,6 +97,7 @@ async def serve(
 async def _serve_api(
     server: ProxyServer,
     configs: list[dict[str, Any]],
+    *,
     host: str,
     port: int,
     ready: Callable[[str], None] | None,

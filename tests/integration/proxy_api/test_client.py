@@ -136,3 +136,22 @@ async def test_async_client_mirrors_the_sync_one(url: str, echo: int) -> None:
             await client.delete("aecho")
         with pytest.raises(ProxyNotFound):
             await client.get("aecho")
+
+
+async def test_an_embedded_server_can_be_given_an_api(echo: int) -> None:
+    from chaoslab.proxy import ProxyServer
+    from chaoslab.proxy._serve import serve
+
+    async with ProxyServer(seed=1) as server:
+        stop = asyncio.Event()
+        url: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        task = asyncio.create_task(serve(port=0, server=server, ready=url.set_result, stop=stop))
+        async with AsyncProxyClient(await asyncio.wait_for(url, 10)) as client:
+            remote = await client.create("emb", upstream=f"127.0.0.1:{echo}")
+            assert server.get("emb").listen == remote.listen  # one registry, two views
+            with server.get("emb").latency(150):
+                assert [t.name for t in (await remote.refresh()).toxics] == ["latency_downstream"]
+        stop.set()
+        await task
+        assert list(server.proxies) == ["emb"]  # the API stopped; the server it was given did not
+        assert (await asyncio.to_thread(round_trip, remote.port))[0] == b"ping"
