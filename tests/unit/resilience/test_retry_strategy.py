@@ -290,3 +290,16 @@ async def test_decorator_on_sync_and_async(clock: VirtualClock) -> None:
     assert get(1) == (1, "ok")
     assert await get_async(2) == (2, "ok")
     assert get.__name__ == "get"
+
+
+def test_one_budget_is_shared_by_several_retries(clock: VirtualClock) -> None:
+    budget = RetryBudget(ttl=10.0, min_retries_per_sec=0.0, percent_can_retry=0.25, clock=clock)
+    first = Retry("a", attempts=2, wait=WaitConstant(0.0), budget=budget, clock=clock)
+    second = Retry("b", attempts=2, wait=WaitConstant(0.0), budget=budget, clock=clock)
+    for _ in range(4):
+        assert first.call(lambda: "ok") == "ok"  # four calls pay for one retry
+    flaky = Flaky(clock, ConnectionError())
+    assert second.call(flaky) == "ok"  # 5 calls x 25 % = 1.25: one retry allowed
+    with pytest.raises(RetriesExhausted) as info:
+        first.call(Flaky(clock, ConnectionError()))
+    assert info.value.reason == "budget"

@@ -6,11 +6,15 @@ import math
 import random
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chaoslab.errors import ConfigError
+from chaoslab.clock import VirtualClock
+from chaoslab.errors import ConfigError, InjectedHTTPStatus
 from chaoslab.resilience import (
+    RetriesExhausted,
+    Retry,
+    RetryBudget,
     StopAfterAttempt,
     StopAfterDelay,
     StopNever,
@@ -80,3 +84,63 @@ def test_stop_rules_combine() -> None:
     assert both.check(3, 1.0) == (4.0, "delay")  # attempts are spent, the budget is not
     assert both.check(3, 5.0)[0] < 0
     assert StopNever().check(10**9, 1e9)[0] == math.inf
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    budget=st.floats(0.0, 50.0),
+    base=st.floats(0.0, 10.0),
+    seed=st.integers(0, 2**32),
+    retry_after=st.one_of(st.none(), st.floats(0.0, 20.0)),
+)
+def test_total_waiting_never_overshoots_the_delay_budget(
+    budget: float, base: float, seed: int, retry_after: float | None
+) -> None:
+    clock = VirtualClock(autojump=True)
+    retry = Retry(
+        attempts=None,
+        max_delay=budget,
+        wait=WaitEqualJitter(base=base, max=30.0),
+        rng=random.Random(seed),
+        clock=clock,
+    )
+
+    def fail() -> None:
+        raise InjectedHTTPStatus(503, retry_after=retry_after)
+
+    with pytest.raises(RetriesExhausted) as info:
+        retry.call(fail)
+    assert clock.now() <= budget + 1e-9
+    assert info.value.reason in ("delay", "retry_after")
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    steps=st.lists(st.tuples(st.floats(0.0, 3.0), st.integers(0, 4)), max_size=60),
+    percent=st.floats(0.0, 1.0),
+    floor=st.floats(0.0, 2.0),
+)
+def test_retry_budget_bounds_retries_over_every_ttl(
+    steps: list[tuple[float, int]], percent: float, floor: float
+) -> None:
+    clock = VirtualClock()
+    budget = RetryBudget(
+        ttl=10.0, min_retries_per_sec=floor, percent_can_retry=percent, clock=clock
+    )
+    calls: list[float] = []
+    retries: list[float] = []
+    for gap, wanted in steps:
+        clock.advance(gap)
+        budget.deposit()
+        calls.append(clock.now())
+        granted = sum(budget.try_withdraw() for _ in range(wanted))
+        retries.extend([clock.now()] * granted)
+
+    # Whatever the traffic, the retries in the budget's window never exceed what
+    # the calls of that window paid for. The window is ten 1-second buckets: the
+    # current one and the nine before it.
+    def live(times: list[float], now: float) -> int:
+        return sum(1 for x in times if x <= now and int(x) > int(now) - 10)
+
+    for t in retries:
+        assert live(retries, t) <= percent * live(calls, t) + floor * 10.0 + 1e-9
