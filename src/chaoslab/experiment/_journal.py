@@ -77,7 +77,11 @@ import os
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal
+
+# typing_extensions' TypedDict (a pydantic dependency) lets pydantic validate a journal
+# against these types on Python 3.11: `TypeAdapter(Journal).validate_python(data)`.
+from typing_extensions import TypedDict
 
 __all__ = [
     "Baseline",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
@@ -28,6 +29,9 @@ from chaoslab.experiment._journal import MetricSlice
 from chaoslab.experiment._registry import ProviderRegistry
 
 __all__ = ["LoadSource", "MetricArgs", "StartLoad", "StopLoad", "metric_value", "register"]
+
+
+_CALLABLE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
 class _Args(BaseModel):
@@ -64,8 +68,7 @@ class StartLoad(_Args):
     def _target(cls, value: str) -> str:
         if value.startswith(("http://", "https://")):
             return value
-        module, sep, func = value.partition(":")
-        if not sep or not module or not func:
+        if not _CALLABLE.match(value):
             raise ValueError("an http(s) URL or 'module:function' (an async function)")
         return value
 
