@@ -19,31 +19,59 @@ def web() -> Iterator[ProcessService]:
         yield service
 
 
-def action(name: str, module: str, func: str, after: float = 0.0, **arguments: Any) -> dict[str, Any]:
-    return {"type": "action", "name": name, "pauses": {"after": after},
-            "provider": {"type": "chaoslab", "module": module, "func": func,
-                         "arguments": arguments}}
+def action(
+    name: str, module: str, func: str, after: float = 0.0, **arguments: Any
+) -> dict[str, Any]:
+    return {
+        "type": "action",
+        "name": name,
+        "pauses": {"after": after},
+        "provider": {"type": "chaoslab", "module": module, "func": func, "arguments": arguments},
+    }
 
 
 def test_pause_and_kill_a_real_service_under_load(web: ProcessService) -> None:
     doc = {
         "title": "the web server stalls, then crashes",
         "description": "SIGSTOP for a second, SIGKILL for a second, then a restart",
-        "steady-state-hypothesis": {"title": "serves", "probes": [
-            {"type": "probe", "name": "home", "tolerance": 200,
-             "provider": {"type": "http", "url": f"http://127.0.0.1:{web.port}/", "timeout": 2}}]},
+        "steady-state-hypothesis": {
+            "title": "serves",
+            "probes": [
+                {
+                    "type": "probe",
+                    "name": "home",
+                    "tolerance": 200,
+                    "provider": {
+                        "type": "http",
+                        "url": f"http://127.0.0.1:{web.port}/",
+                        "timeout": 2,
+                    },
+                }
+            ],
+        },
         "method": [
             action("stall", "services", "pause", 1.0, service="web", duration=1.0),
             action("crash", "services", "kill", service="web", duration=1.0),
             action("restart", "services", "restart", 1.0, service="web"),
             action("p99", "metrics", "percentile", window=1, p=99) | {"type": "probe"},
         ],
-        "extensions": [{
-            "name": "chaoslab", "warmup": 1.0,
-            "blast-radius": {"services": ["web"], "max-fault-duration": 5},
-            "loads": [{"name": "home", "target": f"http://127.0.0.1:{web.port}/", "mode": "closed", "users": 2,
-                       "duration": 30, "timeout": 0.3}],
-        }],
+        "extensions": [
+            {
+                "name": "chaoslab",
+                "warmup": 1.0,
+                "blast-radius": {"services": ["web"], "max-fault-duration": 5},
+                "loads": [
+                    {
+                        "name": "home",
+                        "target": f"http://127.0.0.1:{web.port}/",
+                        "mode": "closed",
+                        "users": 2,
+                        "duration": 30,
+                        "timeout": 0.3,
+                    }
+                ],
+            }
+        ],
     }
     journal = Runner(load_experiment(doc), services={"web": web}).run()
     assert journal["status"] == "completed", journal["run"]

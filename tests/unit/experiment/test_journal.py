@@ -11,8 +11,14 @@ from pydantic import TypeAdapter
 from rich.console import Console
 
 from chaoslab.clock import VirtualClock
-from chaoslab.experiment import Journal, LiveStatus, RunOptions, Runner, load_experiment
-from chaoslab.experiment import write_journal
+from chaoslab.experiment import (
+    Journal,
+    LiveStatus,
+    Runner,
+    RunOptions,
+    load_experiment,
+    write_journal,
+)
 from chaoslab.inject import FaultInjector
 
 SYSTEM = "tests.unit.experiment._system"
