@@ -15,19 +15,19 @@ import os
 import shutil
 import signal
 import socket
-import subprocess
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
 from chaoslab.clock import Clock, SystemClock
 from chaoslab.errors import ServiceError
 from chaoslab.observe import EventBus, default_bus
-from chaoslab.services import _cleanup, _watchdog
+from chaoslab.services import _cleanup
 from chaoslab.services._binaries import ServiceUser
+from chaoslab.services._child import POLL, Child
 from chaoslab.services._events import (
     ServiceEvent,
     ServiceKilled,
@@ -41,8 +41,6 @@ from chaoslab.services._readiness import Readiness
 __all__ = ["ProcessService", "ServiceState", "free_port"]
 
 ServiceState = Literal["new", "running", "paused", "exited", "stopped"]
-
-_POLL = 0.02  # seconds between readiness probes and exit checks
 
 
 def free_port() -> int:
@@ -106,11 +104,8 @@ class ProcessService:
         self._events = events
         self._clock: Clock = clock or SystemClock()
         self._user: ServiceUser | None = None  # set by services that must not run as root
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
+        self._child: Child | None = None
         self._log_offset = 0
-        self._paused = False
-        self._stopped_pids: list[int] = []  # paused by us: the watchdog guards them
         self._prepared = False
         self._lock = threading.RLock()
 
@@ -147,18 +142,19 @@ class ProcessService:
     @property
     def pid(self) -> int | None:
         """The main process id while it runs."""
-        return self._proc.pid if self._proc is not None else None
+        return self._child.pid if self._child is not None else None
 
     @property
     def state(self) -> ServiceState:
         """`new`, `running`, `paused`, `exited` (died on its own) or `stopped` (by us)."""
-        if self._proc is None:
+        child = self._child
+        if child is None:
             return "new"
-        if self._proc.returncode is not None:
-            return "stopped"  # reaped by stop() or kill()
-        if self._exited():
+        if child.reaped:
+            return "stopped"  # by stop() or kill()
+        if child.exited():
             return "exited"
-        return "paused" if self._paused else "running"
+        return "paused" if child.paused else "running"
 
     @property
     def running(self) -> bool:
@@ -201,7 +197,7 @@ class ProcessService:
             try:
                 self.wait_healthy()
             except BaseException:
-                self._kill_group()
+                self._kill()
                 raise
             self._emit(ServiceStarted, url=self.url, seconds=self._clock.now() - began)
             return self
@@ -212,7 +208,7 @@ class ProcessService:
         try:
             await self.wait_healthy_async()
         except BaseException:
-            self._kill_group()
+            self._kill()
             raise
         self._emit(ServiceStarted, url=self.url, seconds=self._clock.now() - began)
         return self
@@ -221,7 +217,8 @@ class ProcessService:
         with self._lock:
             if self.running:
                 raise ServiceError(f"{self.name} is already running (pid {self.pid})")
-            self._reap()
+            if self._child is not None and not self._child.reaped:
+                self._child.kill()  # it died on its own: clear up before starting again
             began = self._clock.now()
             if not self._prepared:
                 self.workdir.mkdir(parents=True, exist_ok=True)
@@ -231,37 +228,27 @@ class ProcessService:
             return began
 
     def _spawn(self) -> None:
-        self._log = self.log_path.open("ab")
-        self._log_offset = self._log.tell()
-        user = self._user
+        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         try:
-            self._proc = subprocess.Popen(  # noqa: S603 - the command is the caller's own
+            self._child = Child.spawn(
                 self._arguments(),
-                stdin=subprocess.DEVNULL,
-                stdout=self._log,
-                stderr=subprocess.STDOUT,
+                log_path=self.log_path,
                 cwd=self.workdir,
-                env={**os.environ, **self._env},
-                start_new_session=True,
-                user=user.uid if user else None,
-                group=user.gid if user else None,
-                extra_groups=[] if user else None,
-                preexec_fn=_cleanup.parent_death_signal(),  # noqa: PLW1509 - prctl only
+                env=self._env,
+                user=self._user,
             )
         except OSError as exc:
-            self._close_log()
             raise ServiceError(f"{self.name}: cannot run {self._command[0]}: {exc}") from exc
-        self._paused = False
-        _cleanup.track(self._proc.pid)
 
     def _probe_once(self) -> bool:
         return all(check.probe(self) for check in self._ready)
 
     def _check_progress(self, deadline: float) -> None:
-        if self._proc is None:
+        child = self._child
+        if child is None:
             raise ServiceError(f"{self.name} is not started")
-        if self._exited():
-            code = self._proc.wait()
+        if child.exited():
+            code = child.kill()
             raise ServiceError(
                 f"{self.name} exited with code {code} before it was ready; "
                 f"last log lines:\n{self.log_tail()}"
@@ -284,7 +271,7 @@ class ProcessService:
             self._check_progress(deadline)
             if self._probe_once():
                 return
-            self._clock.sleep(_POLL)
+            self._clock.sleep(POLL)
 
     async def wait_healthy_async(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
         """`wait_healthy` for asyncio: probes run in a worker thread, the loop stays free."""
@@ -293,7 +280,7 @@ class ProcessService:
             self._check_progress(deadline)
             if await asyncio.to_thread(self._probe_once):
                 return
-            await self._clock.sleep_async(_POLL)
+            await self._clock.sleep_async(POLL)
 
     def stop(self, timeout: float | None = None) -> None:
         """Ask the process to exit (its stop signal), SIGKILL it after `timeout`.
@@ -301,44 +288,36 @@ class ProcessService:
         Nothing happens if it is not running.
         """
         with self._lock:
-            if self._proc is None or self._proc.returncode is not None:
+            child = self._child
+            if child is None or child.reaped:
                 return
-            pid = self._proc.pid
-            if self._paused:
-                self._signal_group(signal.SIGCONT)  # a stopped process cannot act on SIGTERM
+            if child.paused:
+                child.signal(signal.SIGCONT)  # a stopped process cannot act on SIGTERM
             with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, self.stop_signal)
-            if not self._wait_exit(self.stop_timeout if timeout is None else timeout):
-                self._signal_group(signal.SIGKILL)
-            code = self._kill_group()
-            self._emit(ServiceStopped, pid=pid, returncode=code)
+                os.kill(child.pid, self.stop_signal)
+            child.wait_exit(self.stop_timeout if timeout is None else timeout, self._clock)
+            code = child.kill()  # whatever is left, after the timeout too
+            self._emit(ServiceStopped, pid=child.pid, returncode=code)
 
     def kill(self) -> None:
         """SIGKILL the whole process group, as in a crash or an OOM kill."""
         with self._lock:
-            if self._proc is None or self._proc.returncode is not None:
+            child = self._child
+            if child is None or child.reaped:
                 raise ServiceError(f"{self.name} is not running")
-            pid = self._proc.pid
-            self._kill_group()
-            self._emit(ServiceKilled, pid=pid)
+            child.kill()
+            self._emit(ServiceKilled, pid=child.pid)
 
     def pause(self) -> None:
         """SIGSTOP the process group: sockets stay open, nothing answers."""
         with self._lock:
-            self._require_running()
-            stopped = self._signal_group(signal.SIGSTOP)
-            _watchdog.guard(stopped)
-            self._stopped_pids = [*self._stopped_pids, *stopped]
-            self._paused = True
+            self._require_running().signal(signal.SIGSTOP)
             self._emit(ServicePaused)
 
     def resume(self) -> None:
         """SIGCONT the process group after `pause`."""
         with self._lock:
-            self._require_running()
-            self._signal_group(signal.SIGCONT)
-            self._paused = False
-            self._release_stopped()
+            self._require_running().signal(signal.SIGCONT)
             self._emit(ServiceResumed)
 
     @contextlib.contextmanager
@@ -366,7 +345,7 @@ class ProcessService:
             try:
                 self.stop()
             finally:
-                self._kill_group()
+                self._kill()
                 if self._own_workdir and self._workdir is not None:
                     shutil.rmtree(self._workdir, ignore_errors=True)
                     _cleanup.forget_dir(self._workdir)
@@ -389,58 +368,14 @@ class ProcessService:
 
     # -- process plumbing -------------------------------------------------------------
 
-    def _require_running(self) -> None:
-        if not self.running:
+    def _require_running(self) -> Child:
+        if self._child is None or not self.running:
             raise ServiceError(f"{self.name} is not running (state: {self.state})")
+        return self._child
 
-    def _exited(self) -> bool:
-        proc = self._proc
-        if proc is None or proc.returncode is not None:
-            return True
-        # WNOWAIT: look without reaping, so the pid (= the group id) cannot be reused
-        # before the whole group has been signalled.
-        result = os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-        return result is not None
-
-    def _wait_exit(self, timeout: float) -> bool:
-        deadline = self._clock.now() + timeout
-        while not self._exited():
-            if self._clock.now() >= deadline:
-                return False
-            self._clock.sleep(_POLL)
-        return True
-
-    def _signal_group(self, signum: signal.Signals) -> list[int]:
-        if self._proc is not None and self._proc.returncode is None:
-            return _cleanup.signal_tree(self._proc.pid, signum)
-        return []
-
-    def _release_stopped(self) -> None:
-        _watchdog.release(self._stopped_pids)
-        self._stopped_pids = []
-
-    def _kill_group(self) -> int | None:
-        """SIGKILL what is left of the group, reap the leader, release the log."""
-        proc = self._proc
-        if proc is None:
-            return None
-        if proc.returncode is None:
-            self._signal_group(signal.SIGKILL)
-            proc.wait()
-        _cleanup.forget(proc.pid)
-        self._paused = False
-        self._release_stopped()
-        self._close_log()
-        return proc.returncode
-
-    def _reap(self) -> None:
-        if self._proc is not None and self._proc.returncode is None and self._exited():
-            self._kill_group()  # it died on its own: clear up before starting again
-
-    def _close_log(self) -> None:
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+    def _kill(self) -> None:
+        if self._child is not None:
+            self._child.kill()
 
     def _emit(self, event_type: type[ServiceEvent], pid: int | None = None, **fields: Any) -> None:
         bus = self._events or default_bus()
