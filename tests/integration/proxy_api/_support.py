@@ -229,4 +229,6 @@ def api_in_thread(**kwargs: object) -> Iterator[str]:
         loop.call_soon_threadsafe(stop.set)
         thread.join(10)
         assert not thread.is_alive()
+        leftover = [t for t in asyncio.all_tasks(loop) if not t.done()]
         loop.close()
+        assert not leftover, f"tasks left running after the API stopped: {leftover}"
