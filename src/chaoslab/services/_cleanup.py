@@ -42,7 +42,9 @@ __all__ = [
     "track_dir",
 ]
 
-_lock = threading.Lock()
+# Reentrant: the SIGTERM handler runs kill_all() on the main thread, possibly while
+# that very thread is inside track() or forget().
+_lock = threading.RLock()
 _groups: set[int] = set()
 _dirs: set[Path] = set()
 _installed = False

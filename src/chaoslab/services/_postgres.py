@@ -19,7 +19,7 @@ from chaoslab.clock import Clock
 from chaoslab.errors import ServiceError
 from chaoslab.observe import EventBus
 from chaoslab.services._binaries import binaries_for, find_postgres_bin, service_user
-from chaoslab.services._process import ProcessService
+from chaoslab.services._process import ProcessService, free_port
 from chaoslab.services._readiness import PgAcceptsConnections
 
 __all__ = ["PostgresServer"]
@@ -84,8 +84,6 @@ class PostgresServer(ProcessService):
             clock=clock,
         )
         if self._port is None:
-            from chaoslab.services._process import free_port
-
             self._port = free_port()
 
     @property

@@ -40,7 +40,7 @@ for pid in pids:
         pass
 """
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # reentrant: shutdown() may run in a signal handler
 _process: subprocess.Popen[str] | None = None
 
 
