@@ -1,8 +1,10 @@
 """`chaoslab proxy`: serve the Toxiproxy-compatible proxy, and drive a running one.
 
     chaoslab proxy serve [--host 127.0.0.1] [--port 8474] [--config FILE] [--seed N]
-    chaoslab proxy list | create NAME -u HOST:PORT | delete NAME | reset
+    chaoslab proxy list | inspect NAME | create NAME -u HOST:PORT | toggle NAME
+    chaoslab proxy delete NAME | reset
     chaoslab proxy toxic add PROXY -t latency -a latency=100 -a jitter=10
+    chaoslab proxy toxic update PROXY -n latency_downstream -a jitter=20
     chaoslab proxy toxic remove PROXY -n latency_downstream
 
 The client commands talk to `--url` (default `$TOXIPROXY_URL`, else
@@ -26,7 +28,7 @@ from chaoslab.cli._app import app, console
 
 if TYPE_CHECKING:
     from chaoslab.proxy._client import ProxyClient
-    from chaoslab.proxy._client_core import ProxyInfo
+    from chaoslab.proxy._client_core import ProxyInfo, ToxicInfo
 
 proxy_app = typer.Typer(
     name="proxy",
@@ -158,6 +160,38 @@ def create(
 
 
 @proxy_app.command()
+def inspect(
+    name: Annotated[str, typer.Argument(help="Proxy to show.")],
+    url: Annotated[str | None, _URL] = None,
+) -> None:
+    """Show one proxy, its toxics and its statistics."""
+    with _client(url) as client:
+        proxy = client.get(name)
+        stats = proxy.stats()
+    console.print(_proxies_table([proxy.info]))
+    console.print(_toxics_table(f"toxics of {name}", list(proxy.toxics)))
+    table = Table(title=f"statistics of {name}")
+    table.add_column("counter")
+    table.add_column("value", justify="right")
+    for key, value in stats.items():
+        if key != "name":
+            table.add_row(key, str(value))
+    console.print(table)
+
+
+@proxy_app.command()
+def toggle(
+    name: Annotated[str, typer.Argument(help="Proxy to enable or disable.")],
+    url: Annotated[str | None, _URL] = None,
+) -> None:
+    """Disable an enabled proxy (connections refused), or enable a disabled one."""
+    with _client(url) as client:
+        proxy = client.get(name)
+        proxy.set_enabled(not proxy.enabled)
+    console.print(f"proxy {name} is now {'enabled' if proxy.enabled else 'disabled'}")
+
+
+@proxy_app.command()
 def delete(
     name: Annotated[str, typer.Argument(help="Proxy to delete.")],
     url: Annotated[str | None, _URL] = None,
@@ -174,6 +208,16 @@ def reset(url: Annotated[str | None, _URL] = None) -> None:
     with _client(url) as client:
         client.reset()
     console.print("reset: every proxy enabled, every toxic removed", highlight=False)
+
+
+def _toxics_table(title: str, toxics: list[ToxicInfo]) -> Table:
+    table = Table(title=title)
+    for column in ("name", "type", "stream", "toxicity", "attributes"):
+        table.add_column(column)
+    for toxic in toxics:
+        attrs = ", ".join(f"{k}={v}" for k, v in toxic.attributes.items()) or "-"
+        table.add_row(toxic.name, toxic.type, toxic.stream, f"{toxic.toxicity:g}", attrs)
+    return table
 
 
 def _attribute(text: str) -> tuple[str, Any]:
@@ -216,12 +260,27 @@ def toxic_add(
         toxic = client.get(proxy).add_toxic(
             type_, name=name, stream=stream, toxicity=toxicity, attributes=attributes
         )
-    table = Table(title=f"toxic added to {proxy}")
-    for column in ("name", "type", "stream", "toxicity", "attributes"):
-        table.add_column(column)
-    attrs = ", ".join(f"{k}={v}" for k, v in toxic.attributes.items()) or "-"
-    table.add_row(toxic.name, toxic.type, toxic.stream, f"{toxic.toxicity:g}", attrs)
-    console.print(table)
+    console.print(_toxics_table(f"toxic added to {proxy}", [toxic]))
+
+
+@toxic_app.command("update")
+def toxic_update(
+    proxy: Annotated[str, typer.Argument(help="Proxy the toxic is on.")],
+    *,
+    name: Annotated[str, typer.Option("--name", "-n", help="Name of the toxic.")],
+    toxicity: Annotated[
+        float | None, typer.Option("--toxicity", "--tox", help="New probability 0..1.")
+    ] = None,
+    attribute: Annotated[
+        list[str] | None, typer.Option("--attribute", "-a", help="key=value; others kept.")
+    ] = None,
+    url: Annotated[str | None, _URL] = None,
+) -> None:
+    """Change a toxic's toxicity or some attributes (the others keep their values)."""
+    attributes = dict(_attribute(a) for a in attribute or []) or None
+    with _client(url) as client:
+        toxic = client.get(proxy).update_toxic(name, toxicity=toxicity, attributes=attributes)
+    console.print(_toxics_table(f"toxic updated on {proxy}", [toxic]))
 
 
 @toxic_app.command("remove")

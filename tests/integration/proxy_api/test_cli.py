@@ -156,3 +156,29 @@ def test_an_unreachable_api_is_explained() -> None:
     code, out = cli("list", "--url", "http://127.0.0.1:9")
     assert code == 1
     assert "cannot reach the proxy API at http://127.0.0.1:9" in out
+
+
+def test_inspect_toggle_and_toxic_update(url: str, echo: int) -> None:
+    cli("create", "insp", "-u", f"127.0.0.1:{echo}", "--url", url)
+    port = int(httpx.get(f"{url}/proxies/insp").json()["listen"].rsplit(":", 1)[1])
+    cli("toxic", "add", "insp", "-t", "latency", "-a", "latency=5", "--url", url)
+    code, out = cli("toxic", "update", "insp", "-n", "latency_downstream", "-a", "jitter=2",
+                    "--tox", "0.5", "--url", url)  # fmt: skip
+    assert code == 0, out
+    toxic = httpx.get(f"{url}/proxies/insp/toxics/latency_downstream").json()
+    assert (toxic["attributes"], toxic["toxicity"]) == ({"latency": 5, "jitter": 2}, 0.5)
+
+    assert round_trip(port)[0] == b"ping"
+    code, out = cli("inspect", "insp", "--url", url)
+    assert code == 0, out
+    assert "latency_downstream" in out
+    assert "connections_total" in out
+    assert "bytes_upstream" in out
+
+    code, out = cli("toggle", "insp", "--url", url)
+    assert (code, "disabled" in out) == (0, True)
+    assert refuses(port)
+    code, out = cli("toggle", "insp", "--url", url)
+    assert (code, "enabled" in out) == (0, True)
+    assert round_trip(port)[0] == b"ping"
+    cli("delete", "insp", "--url", url)
