@@ -372,3 +372,25 @@ def test_fuzzed_documents_raise_only_config_error(doc: dict[str, Any]) -> None:
         found = exc.problems
         assert found
     assert all(isinstance(p, str) and isinstance(m, str) for p, m in found)
+
+
+def test_the_documented_full_experiment_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/experiments.md's first YAML block: every feature, and it validates."""
+    import re
+
+    import yaml
+
+    text = (Path(__file__).parents[3] / "docs" / "experiments.md").read_text()
+    block = re.search(r"```yaml\n(.*?)```", text, re.S)
+    assert block is not None
+    monkeypatch.setenv("API_TOKEN", "t")
+    exp = load_experiment(yaml.safe_load(block.group(1)), check_imports=False)
+    assert exp.chaoslab.seed == 42
+    assert [r.name for r in exp.chaoslab.guard_rails] == [
+        "error-budget",
+        "latency-ceiling",
+        "api-alive",
+    ]
+    toxic = exp.method[0].provider.arguments  # type: ignore[union-attr]
+    assert toxic["attributes"]["latency"] == 200  # "${redis_latency_ms}" keeps its int type
+    assert exp.runtime.hypothesis.strategy == "continuously"
