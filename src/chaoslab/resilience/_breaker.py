@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Literal, ParamSpec, TypeVar, cast
 
 from chaoslab.clock import Clock
+from chaoslab.errors import ConfigError
 from chaoslab.observe import EventBus
 from chaoslab.resilience._breaker_state import (
     BreakerMachine,
@@ -124,6 +125,8 @@ class CircuitBreaker:
         events: EventBus | None = None,
         store: BreakerStore | None = None,
     ) -> None:
+        if window not in ("count", "time"):
+            raise ConfigError([("window", f"must be 'count' or 'time', got {window!r}")])
         needs_window = failure_rate_threshold is not None or slow_call_duration is not None
         outcomes: CountWindow | TimeWindow | None = None
         if needs_window:

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from chaoslab.clock import VirtualClock
+from chaoslab.errors import ConfigError
 from chaoslab.observe import EventBus, EventRecorder
 from chaoslab.resilience import (
     BreakerRejected,
@@ -322,3 +323,8 @@ def test_no_event_is_built_when_nobody_listens() -> None:
     with pytest.raises(CircuitOpenError):
         breaker.call(lambda: None)
     assert len(recorder.of_type(BreakerRejected)) == 1
+
+
+def test_unknown_window_kind_is_refused() -> None:
+    with pytest.raises(ConfigError, match="window"):
+        CircuitBreaker(window="sliding", failure_rate_threshold=0.5)  # type: ignore[arg-type]
