@@ -38,7 +38,8 @@ class BreakerStateChanged(Event):
 
     `reason` is one of "failures" (consecutive threshold), "failure_rate",
     "slow_call_rate", "probe_failed", "probes_succeeded", "timer" (open to
-    half-open), "half_open_timeout" or "manual". `at` is the clock time the
+    half-open), "half_open_timeout", "manual" or "store" (adopted from a
+    shared `BreakerStore` by `refresh()`). `at` is the clock time the
     transition happened: for the timer, exactly the end of the open period.
     """
 
