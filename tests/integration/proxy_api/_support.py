@@ -21,11 +21,12 @@ REPO = Path(__file__).resolve().parents[3]
 SERVE = [sys.executable, "-c", "from chaoslab.cli import main; main()", "proxy", "serve"]
 
 
-def toxiproxy_binary() -> Path | None:
-    """`<repo>/../shared/bin/toxiproxy-server`, else $TOXIPROXY_SERVER, else None."""
-    candidates = [REPO.parent / "shared" / "bin" / "toxiproxy-server"]
+def toxiproxy_binary(name: str = "toxiproxy-server") -> Path | None:
+    """`<repo>/../shared/bin/<name>`, else $TOXIPROXY_SERVER's folder, else None."""
+    candidates = [REPO.parent / "shared" / "bin" / name]
     if os.environ.get("TOXIPROXY_SERVER"):
-        candidates.append(Path(os.environ["TOXIPROXY_SERVER"]))
+        server = Path(os.environ["TOXIPROXY_SERVER"])
+        candidates.append(server if name == "toxiproxy-server" else server.parent / name)
     return next((c for c in candidates if c.is_file() and os.access(c, os.X_OK)), None)
 
 
