@@ -5,13 +5,16 @@
   from `from` to `to` over `over` seconds in `steps` updates);
 - `remove_toxic`: `proxy`, `name`.
 
-The API (`POST /proxies/{proxy}/toxics`, `POST .../toxics/{name}`,
-`DELETE .../toxics/{name}`) is Toxiproxy's, which the chaoslab proxy
-serves too; `url` defaults to the experiment's `proxy-url`.
+Calls go through `chaoslab.proxy`'s `AsyncProxyClient`, over Toxiproxy's
+HTTP API, which the chaoslab proxy serves too (so a real Toxiproxy works
+as well); `url` defaults to the experiment's `proxy-url`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 import httpx
@@ -103,19 +106,21 @@ def _number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
-async def _call(method: str, url: str, body: dict[str, Any] | None = None) -> Any:
-    async with httpx.AsyncClient(timeout=5.0) as client:
-        try:
-            response = await client.request(method, url, json=body)
-        except httpx.HTTPError as exc:
-            raise ExperimentError(f"proxy API {method} {url}: {exc}") from exc
-    if response.status_code >= 400:
-        raise ExperimentError(f"proxy API {method} {url}: {response.status_code} {response.text}")
-    return response.json() if response.content else None
+@contextlib.asynccontextmanager
+async def _proxy(url: str, name: str) -> AsyncIterator[Any]:
+    """The named proxy through `chaoslab.proxy`'s client; transport errors fail the activity."""
+    from chaoslab.proxy._client import AsyncProxyClient
+
+    try:
+        async with AsyncProxyClient(url, timeout=5.0) as client:
+            yield await client.get(name)
+    except httpx.HTTPError as exc:
+        raise ExperimentError(f"proxy API at {url}: {exc}") from exc
 
 
 async def _remove(ctx: RunContext, base: str, proxy: str, name: str) -> None:
-    await _call("DELETE", f"{base}/proxies/{proxy}/toxics/{name}")
+    async with _proxy(base, proxy) as remote:
+        await remote.remove_toxic(name)
     ctx.faults.close(f"proxy:{proxy}:{name}")
 
 
@@ -123,23 +128,34 @@ async def add_toxic(ctx: RunContext, args: AddToxic) -> Any:
     """Add a toxic; with `duration`, hold it (ramping if asked), then remove it."""
     base = (args.url or ctx.proxy_url).rstrip("/")
     name = args.toxic_name
-    body = {
-        "name": name,
+    attributes = _attrs(args, args.ramp.start if args.ramp else None)
+    key = f"proxy:{args.proxy}:{name}"
+    details = {
         "type": args.type,
         "stream": args.stream,
         "toxicity": args.toxicity,
-        "attributes": _attrs(args, args.ramp.start if args.ramp else None),
+        "attributes": attributes,
     }
-    key = f"proxy:{args.proxy}:{name}"
-    ctx.faults.open(key, "proxy.toxic", args.proxy, ctx.activity, body)
+    ctx.faults.open(key, "proxy.toxic", args.proxy, ctx.activity, details)
     try:
-        created = await _call("POST", f"{base}/proxies/{args.proxy}/toxics", body)
+        async with _proxy(base, args.proxy) as remote:
+            created = await remote.add_toxic(
+                args.type,
+                name=name,
+                stream=args.stream,
+                toxicity=args.toxicity,
+                attributes=attributes,
+            )
     except BaseException:
         ctx.faults.discard(key)
         raise
     ctx.faults.undo[key] = lambda: _remove(ctx, base, args.proxy, name)
-    if args.duration is None and args.ramp is None:
-        return created
+    if args.duration is not None or args.ramp is not None:
+        await _hold(ctx, args, base, name)
+    return dataclasses.asdict(created)
+
+
+async def _hold(ctx: RunContext, args: AddToxic, base: str, name: str) -> None:
     try:
         if args.ramp is not None:
             await _ramp(ctx, args, base, name)
@@ -148,7 +164,6 @@ async def add_toxic(ctx: RunContext, args: AddToxic) -> Any:
     finally:
         if args.duration is not None:
             await _remove(ctx, base, args.proxy, name)
-    return created
 
 
 async def _ramp(ctx: RunContext, args: AddToxic, base: str, name: str) -> None:
@@ -157,8 +172,8 @@ async def _ramp(ctx: RunContext, args: AddToxic, base: str, name: str) -> None:
     for step in range(1, ramp.steps + 1):
         await ctx.clock.sleep_async(ramp.over / ramp.steps)
         value = ramp.start + (ramp.end - ramp.start) * step / ramp.steps
-        body = {"attributes": _attrs(args, value), "toxicity": args.toxicity}
-        await _call("POST", f"{base}/proxies/{args.proxy}/toxics/{name}", body)
+        async with _proxy(base, args.proxy) as remote:
+            await remote.update_toxic(name, attributes=_attrs(args, value))
 
 
 async def remove_toxic(ctx: RunContext, args: RemoveToxic) -> None:

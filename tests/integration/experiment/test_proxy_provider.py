@@ -104,5 +104,5 @@ def test_proxy_api_error_fails_the_activity(proxy_api: ProxyApi) -> None:
     journal = Runner(load_experiment(doc)).run()
     record = journal["run"][0]
     assert record["status"] == "failed"
-    assert "404" in record["exception"][0]
+    assert "proxy not found" in record["exception"][0]
     assert journal["chaoslab"]["fault_windows"] == []
