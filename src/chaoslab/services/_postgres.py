@@ -84,7 +84,7 @@ class PostgresServer(ProcessService):
             clock=clock,
         )
         if self._port is None:
-            self._port = free_port()
+            self._port, self._auto_port = free_port(), True
 
     @property
     def data_dir(self) -> Path:

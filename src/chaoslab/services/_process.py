@@ -93,9 +93,11 @@ class ProcessService:
         self.name = name
         self._command = list(command)
         self._ready = (ready,) if isinstance(ready, Readiness) else tuple(ready)
-        if port is None and any("{port}" in arg for arg in self._command):
-            port = free_port()
-        self._port = port
+        # A port we picked ourselves may be taken by someone else before the server
+        # binds it: then the first start retries once on a new one.
+        self._auto_port = port is None and any("{port}" in arg for arg in self._command)
+        self._port = free_port() if self._auto_port else port
+        self._started_once = False
         self._env = dict(env or {})
         self._own_workdir = workdir is None
         self._workdir = Path(workdir) if workdir is not None else None
@@ -193,23 +195,43 @@ class ProcessService:
                 ready within `start_timeout`; the message carries the log tail.
         """
         with self._lock:
-            began = self._launch()
-            try:
-                self.wait_healthy()
-            except BaseException:
-                self._kill()
-                raise
-            self._emit(ServiceStarted, url=self.url, seconds=self._clock.now() - began)
-            return self
+            for attempt in (1, 2):
+                began = self._launch()
+                try:
+                    self.wait_healthy()
+                except BaseException as exc:
+                    self._kill()
+                    if attempt == 1 and self._port_clash(exc):
+                        continue
+                    raise
+                break
+            return self._started(began)
 
     async def start_async(self) -> Self:
         """`start` for asyncio: the readiness wait does not block the event loop."""
-        began = self._launch()
-        try:
-            await self.wait_healthy_async()
-        except BaseException:
-            self._kill()
-            raise
+        for attempt in (1, 2):
+            began = self._launch()
+            try:
+                await self.wait_healthy_async()
+            except BaseException as exc:
+                self._kill()
+                if attempt == 1 and self._port_clash(exc):
+                    continue
+                raise
+            break
+        return self._started(began)
+
+    def _port_clash(self, exc: BaseException) -> bool:
+        """The first start lost the port we picked to another process: pick another."""
+        if not (self._auto_port and not self._started_once and isinstance(exc, ServiceError)):
+            return False
+        if "Address already in use" not in self.logs(since_start=True):
+            return False
+        self._port = free_port()
+        return True
+
+    def _started(self, began: float) -> Self:
+        self._started_once = True
         self._emit(ServiceStarted, url=self.url, seconds=self._clock.now() - began)
         return self
 

@@ -16,7 +16,9 @@ from chaoslab.services import (
     HttpOk,
     LogLine,
     PortOpen,
+    PostgresServer,
     ProcessService,
+    RedisServer,
     ServiceEvent,
     ServiceKilled,
     ServicePaused,
@@ -179,3 +181,21 @@ async def test_start_async_keeps_the_event_loop_free_while_waiting_healthy() -> 
     finally:
         task.cancel()
         service.close()
+
+
+@pytest.mark.parametrize("kind", ["redis", "postgres"])
+def test_first_start_moves_to_another_port_when_someone_took_the_picked_one(kind: str) -> None:
+    """Another process binds the free port chaoslab picked before the server does: the
+    first start retries on a new port instead of failing. An explicit port never moves."""
+    server: ProcessService = RedisServer() if kind == "redis" else PostgresServer()
+    taken = server.port
+    assert taken is not None
+    with socket.create_server(("127.0.0.1", taken)), server:
+        assert server.port != taken
+        assert server.running
+
+    with socket.create_server(("127.0.0.1", 0)) as blocker:
+        explicit = RedisServer(port=blocker.getsockname()[1])
+        with pytest.raises(ServiceError, match="Address already in use"):
+            explicit.start()
+        explicit.close()
