@@ -62,3 +62,23 @@ def test_proxy_info_parses_ipv6_listen() -> None:
         {"name": "p", "listen": "[::1]:8080", "upstream": "x:1", "enabled": True, "toxics": None}
     )
     assert (info.host, info.port, info.toxics) == ("::1", 8080, ())
+
+
+def test_remote_proxies_mirror_the_embedded_shortcuts() -> None:
+    import inspect
+
+    from chaoslab.proxy._client_proxy import AsyncRemoteProxy, RemoteProxy
+    from chaoslab.proxy._sugar import ToxicShortcuts
+
+    shortcuts = [
+        name for name, fn in vars(ToxicShortcuts).items()
+        if callable(fn) and not name.startswith("_")
+    ]  # fmt: skip
+    assert {"latency", "down", "apply", "http_status"} <= set(shortcuts)
+    for cls in (RemoteProxy, AsyncRemoteProxy):
+        for name in shortcuts:
+            embedded = inspect.signature(getattr(ToxicShortcuts, name))
+            remote = inspect.signature(getattr(cls, name))
+            assert list(remote.parameters) == list(embedded.parameters), (cls, name)
+            for param in embedded.parameters.values():
+                assert remote.parameters[param.name].default == param.default, (cls, name, param)
