@@ -10,7 +10,12 @@ Example:
     ...             return [t.type for t in proxy.toxics]
     >>> asyncio.run(demo())
     ['latency']
+
+The client for a running server (`ProxyClient`, `AsyncProxyClient`) is
+imported on first use, so that the data path does not load httpx.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from chaoslab.proxy._errors import ProxyExists, ProxyNotFound, ToxicExists, ToxicNotFound
 from chaoslab.proxy._events import (
@@ -31,12 +36,34 @@ from chaoslab.proxy._sugar import DownHandle, ToxicHandle
 from chaoslab.proxy._sync import SyncProxyServer
 from chaoslab.proxy._toxics import TOXIC_TYPES, Toxic, ToxicType
 
+if TYPE_CHECKING:
+    from chaoslab.proxy._client import (
+        AsyncProxyClient,
+        AsyncRemoteProxy,
+        ProxyClient,
+        RemoteProxy,
+    )
+
+_CLIENT = ("AsyncProxyClient", "AsyncRemoteProxy", "ProxyClient", "RemoteProxy")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _CLIENT:
+        from chaoslab.proxy import _client
+
+        return getattr(_client, name)
+    raise AttributeError(f"module 'chaoslab.proxy' has no attribute {name!r}")
+
+
 __all__ = [
     "TOXIC_TYPES",
+    "AsyncProxyClient",
+    "AsyncRemoteProxy",
     "ConnectionClosed",
     "ConnectionOpened",
     "DownHandle",
     "Proxy",
+    "ProxyClient",
     "ProxyCreated",
     "ProxyDeleted",
     "ProxyExists",
@@ -44,6 +71,7 @@ __all__ = [
     "ProxyServer",
     "ProxyStats",
     "ProxyUpdated",
+    "RemoteProxy",
     "SyncProxyServer",
     "Toxic",
     "ToxicAdded",
