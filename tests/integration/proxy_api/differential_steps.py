@@ -285,6 +285,11 @@ STEPS: tuple[Step, ...] = (
     Step("unknown-path", "GET", "/nothing"),
     Step("trailing-slash", "GET", "/proxies/"),
     Step("browser", "GET", "/proxies", headers=(("User-Agent", "Mozilla/5.0"),)),
+    Step("head", "HEAD", "/proxies"),
+    Step("options", "OPTIONS", "/proxies"),
+    Step("metrics", "GET", "/metrics"),
+    Step("create-query-string", "POST", "/proxies?x=1", proxy("q")),
+    Step("delete-query-string", "DELETE", "/proxies/q?x=1"),
     Step("list-final", "GET", "/proxies"),
 )
 
