@@ -71,6 +71,8 @@ class ProcessService:
         ...     web.resume()      # SIGCONT
         ...     web.kill()        # SIGKILL, as in a crash
         ...     web.start()       # same port, same folder
+
+    `async with` works too: it starts with `start_async` and stops in a thread.
     """
 
     stop_signal: ClassVar[signal.Signals] = signal.SIGTERM
@@ -384,6 +386,19 @@ class ProcessService:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+    async def __aenter__(self) -> Self:
+        if not self.running:
+            await self.start_async()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await asyncio.to_thread(self.close)  # stopping may wait up to stop_timeout
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} {self.state} {self.url}>"

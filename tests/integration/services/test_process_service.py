@@ -162,7 +162,8 @@ def test_stop_escalates_to_sigkill_when_the_process_ignores_sigterm() -> None:
 
 
 async def test_start_async_keeps_the_event_loop_free_while_waiting_healthy() -> None:
-    """start_async probes in a thread: other tasks run while the service gets ready."""
+    """`async with` starts with start_async, which probes in a thread: other tasks run
+    while the service gets ready; leaving the block stops it."""
     script = "import time; time.sleep(0.3); print('READY', flush=True); time.sleep(60)"
     service = ProcessService([sys.executable, "-c", script], ready=LogLine("READY"))
     ticks = 0
@@ -175,12 +176,12 @@ async def test_start_async_keeps_the_event_loop_free_while_waiting_healthy() -> 
 
     task = asyncio.create_task(ticker())
     try:
-        await service.start_async()
-        assert state_of(service) == "running"
-        assert ticks > 10  # the loop kept running during the 0.3 s wait
+        async with service:
+            assert state_of(service) == "running"
+            assert ticks > 10  # the loop kept running during the 0.3 s wait
     finally:
         task.cancel()
-        service.close()
+    assert state_of(service) == "stopped"
 
 
 @pytest.mark.parametrize("kind", ["redis", "postgres"])
