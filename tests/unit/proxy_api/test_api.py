@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import doctest
 import importlib
 import socket
@@ -201,3 +202,21 @@ def _refs(node: Any) -> list[str]:
 def test_docstring_examples_run(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
+
+
+async def test_concurrent_changes_are_serialised(url: str) -> None:
+    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+        body = {"name": "race", "upstream": UP}
+        creates = await asyncio.gather(*(client.post("/proxies", json=body) for _ in range(20)))
+        assert sorted(r.status_code for r in creates) == [201] + [409] * 19
+        toxic = {"type": "latency", "name": "t"}
+        adds = await asyncio.gather(
+            *(client.post("/proxies/race/toxics", json=toxic) for _ in range(20))
+        )
+        assert sorted(r.status_code for r in adds) == [200] + [409] * 19
+        named = [{"type": "latency", "name": f"t{i}"} for i in range(20)]
+        await asyncio.gather(*(client.post("/proxies/race/toxics", json=b) for b in named))
+        toxics = (await client.get("/proxies/race/toxics")).json()
+        assert sorted(t["name"] for t in toxics) == sorted(["t", *(b["name"] for b in named)])
+        deletes = await asyncio.gather(*(client.delete("/proxies/race") for _ in range(10)))
+        assert sorted(r.status_code for r in deletes) == [204] + [404] * 9
