@@ -28,9 +28,7 @@ import logging
 import random
 import signal
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from chaoslab.clock import Clock, SystemClock
@@ -41,11 +39,8 @@ from chaoslab.experiment._events import ExperimentEnded, ExperimentStarted
 from chaoslab.experiment._guards import GuardMonitor
 from chaoslab.experiment._hypothesis import check_hypothesis, during_method
 from chaoslab.experiment._journal import GuardEvent, Journal, Status, write_journal
-from chaoslab.experiment._model import (
-    HYPOTHESIS_STRATEGIES,
-    ROLLBACK_STRATEGIES,
-    Experiment,
-)
+from chaoslab.experiment._model import Experiment
+from chaoslab.experiment._options import LiveStatus, RunOptions
 from chaoslab.experiment._prov_load import start as start_load
 from chaoslab.experiment._registry import ProviderRegistry, default_registry
 from chaoslab.observe import EventBus, EventRecorder, default_bus
@@ -53,39 +48,6 @@ from chaoslab.observe import EventBus, EventRecorder, default_bus
 __all__ = ["LiveStatus", "RunOptions", "Runner"]
 
 _log = logging.getLogger("chaoslab.experiment")
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """How to run: the CLI's options (None = the experiment's `runtime`, else default)."""
-
-    journal_path: str | Path | None = None
-    rollback_strategy: str | None = None
-    hypothesis_strategy: str | None = None
-    hypothesis_frequency: float | None = None
-    fail_fast: bool | None = None
-    dry: str | None = None
-    seed: int | None = None
-    handle_signals: bool = False
-
-    def __post_init__(self) -> None:
-        if self.rollback_strategy not in (None, *ROLLBACK_STRATEGIES):
-            raise ValueError(f"rollback strategy: one of {', '.join(ROLLBACK_STRATEGIES)}")
-        if self.hypothesis_strategy not in (None, *HYPOTHESIS_STRATEGIES):
-            raise ValueError(f"hypothesis strategy: one of {', '.join(HYPOTHESIS_STRATEGIES)}")
-
-
-@dataclass(frozen=True)
-class LiveStatus:
-    """What a live display shows, every quarter second of clock time."""
-
-    phase: str
-    activity: str
-    elapsed: float
-    remaining: float | None
-    p99: float | None
-    error_rate: float | None
-    rails: tuple[tuple[str, float | None, bool], ...]
 
 
 class Runner:

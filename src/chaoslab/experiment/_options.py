@@ -1,0 +1,43 @@
+"""How to run an experiment (the CLI's options) and what a live display sees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from chaoslab.experiment._model import HYPOTHESIS_STRATEGIES, ROLLBACK_STRATEGIES
+
+__all__ = ["LiveStatus", "RunOptions"]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run: the CLI's options (None = the experiment's `runtime`, else default)."""
+
+    journal_path: str | Path | None = None
+    rollback_strategy: str | None = None
+    hypothesis_strategy: str | None = None
+    hypothesis_frequency: float | None = None
+    fail_fast: bool | None = None
+    dry: str | None = None
+    seed: int | None = None
+    handle_signals: bool = False
+
+    def __post_init__(self) -> None:
+        if self.rollback_strategy not in (None, *ROLLBACK_STRATEGIES):
+            raise ValueError(f"rollback strategy: one of {', '.join(ROLLBACK_STRATEGIES)}")
+        if self.hypothesis_strategy not in (None, *HYPOTHESIS_STRATEGIES):
+            raise ValueError(f"hypothesis strategy: one of {', '.join(HYPOTHESIS_STRATEGIES)}")
+
+
+@dataclass(frozen=True)
+class LiveStatus:
+    """What a live display shows, every quarter second of clock time."""
+
+    phase: str
+    activity: str
+    elapsed: float
+    remaining: float | None
+    p99: float | None
+    error_rate: float | None
+    rails: tuple[tuple[str, float | None, bool], ...]
