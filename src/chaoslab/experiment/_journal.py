@@ -42,7 +42,7 @@ Fields that may be unknown are `null`, never absent.
   `slices` are per-second `MetricSlice`s `{t, requests, errors,
   throughput, error_rate, p50, p90, p95, p99, max}` (`t` = slice start;
   throughput in requests/s; error_rate in 0..1; percentiles null when the
-  slice had no successful request).
+  slice had no successful request); optional `errors_by_kind`.
 - `fault_windows`: `FaultWindow` `{name, kind, target, start, end,
   activity, details}`; `kind` is "proxy.toxic", "service.<action>",
   "inject" or "load"; `end` is when the fault was removed (by an action,
@@ -58,7 +58,9 @@ Fields that may be unknown are `null`, never absent.
   never came back within the criteria before the run ended;
   `degradation` = `{p99_ratio, error_rate_delta}` worst slice in the window
   against the baseline (null without a baseline).
-- `events`: chaoslab events seen during the run, as `Event.to_dict()`.
+- `events`: chaoslab events seen during the run, as `Event.to_dict()`, at
+  most 200 of each kind; a last `{"kind": "journal.events_dropped",
+  "counts": {kind: n}}` entry counts the rest.
 
 Example:
     >>> from chaoslab.experiment._journal import MetricSlice
@@ -77,7 +79,7 @@ import os
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired
 
 # typing_extensions' TypedDict (a pydantic dependency) lets pydantic validate a journal
 # against these types on Python 3.11: `TypeAdapter(Journal).validate_python(data)`.
@@ -110,7 +112,11 @@ Phase = Literal["hypothesis-before", "hypothesis-during", "hypothesis-after", "m
 
 
 class MetricSlice(TypedDict):
-    """One second of load metrics (latencies in seconds)."""
+    """One second of load metrics (latencies in seconds).
+
+    `errors_by_kind` (optional) counts the errors by kind (`timeout`,
+    `ConnectionRefusedError`, `http_503`, ...), as `chaoslab.load` names them.
+    """
 
     t: float
     requests: int
@@ -122,6 +128,7 @@ class MetricSlice(TypedDict):
     p95: float | None
     p99: float | None
     max: float | None
+    errors_by_kind: NotRequired[dict[str, int]]
 
 
 class LoadSeries(TypedDict):

@@ -110,7 +110,6 @@ class LoadSource:
         out: list[MetricSlice] = []
         for s in self.run.recorder.slices():
             data = s.to_dict()
-            data.pop("errors_by_kind", None)
             data["t"] = origin + s.t
             out.append(data)
         return out

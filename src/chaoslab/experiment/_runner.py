@@ -35,7 +35,7 @@ from chaoslab.clock import Clock, SystemClock
 from chaoslab.experiment._activity import ActivityExecutor, Stamps, cancel_and_wait
 from chaoslab.experiment._assemble import build_journal, chaoslab_section, planned_duration
 from chaoslab.experiment._context import FaultTracker, MetricsSource, MetricsStore, RunContext
-from chaoslab.experiment._events import ExperimentEnded, ExperimentStarted
+from chaoslab.experiment._events import ExperimentEnded, ExperimentStarted, JournalEvents
 from chaoslab.experiment._guards import GuardMonitor
 from chaoslab.experiment._hypothesis import check_hypothesis, during_method
 from chaoslab.experiment._journal import GuardEvent, Journal, Status, write_journal
@@ -43,7 +43,7 @@ from chaoslab.experiment._model import Experiment
 from chaoslab.experiment._options import LiveStatus, RunOptions
 from chaoslab.experiment._prov_load import start as start_load
 from chaoslab.experiment._registry import ProviderRegistry, default_registry
-from chaoslab.observe import EventBus, EventRecorder, default_bus
+from chaoslab.observe import EventBus, default_bus
 
 __all__ = ["LiveStatus", "RunOptions", "Runner"]
 
@@ -105,7 +105,7 @@ class Runner:
     async def run_async(self) -> Journal:
         """Run in the running event loop; returns the journal (written if asked)."""
         self._setup()
-        recorder = EventRecorder()
+        recorder = JournalEvents()
         with self.events.subscribed(recorder), self._signals():
             self.events.emit(
                 ExperimentStarted(
@@ -123,7 +123,7 @@ class Runner:
                     deviated=self.deviated,
                 )
             )
-        journal = self._journal([e.to_dict() for e in recorder.events])
+        journal = self._journal(recorder.for_journal())
         if self.options.journal_path is not None:
             write_journal(self.options.journal_path, journal)
         return journal

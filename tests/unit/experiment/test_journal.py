@@ -202,3 +202,14 @@ def test_live_and_plain_displays_render() -> None:
     rendered = live_console.export_text()
     assert "TRIPPED" in rendered
     assert "+60%" in rendered
+
+
+def test_journal_events_are_capped_per_kind() -> None:
+    from chaoslab.experiment._events import ExperimentStarted, JournalEvents
+
+    hook = JournalEvents(per_kind=2)
+    for i in range(5):
+        hook(ExperimentStarted(at=float(i), source="x", title="t", seed=None))
+    events = hook.for_journal()
+    assert [e.get("at") for e in events[:2]] == [0.0, 1.0]
+    assert events[-1] == {"kind": "journal.events_dropped", "counts": {"experiment.started": 3}}
