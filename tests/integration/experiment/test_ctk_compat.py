@@ -238,3 +238,30 @@ def test_deviated_run_exit_code_and_status_values(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "description" in result.output
     assert "method" in result.output
+
+
+def test_tutorial_experiment_runs_unchanged(
+    service: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chaos Toolkit's tutorial shape: move a file away; the service answers 200 or 503."""
+    from chaoslib.experiment import run_experiment
+    from chaoslib.loader import load_experiment as ctk_load
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SERVICE_URL", f"{service}/")
+    file = FILES / "ctk-file-exists.json"
+    results = []
+    for run in ("chaoslab", "chaostoolkit"):
+        (tmp_path / "exchange.dat").write_text("data")
+        if run == "chaoslab":
+            journal: dict[str, Any] = Runner(load_experiment(file)).run()  # type: ignore[assignment]
+        else:
+            journal = run_experiment(ctk_load(str(file)))
+        assert (tmp_path / "exchange.dat.old").exists()
+        (tmp_path / "exchange.dat.old").unlink()
+        results.append(journal)
+    ours, theirs = results
+    assert ours["status"] == theirs["status"] == "completed"
+    assert keys_of(ours) == keys_of(theirs)
+    assert ours["steady_states"]["before"]["probes"][0]["output"]["status"] == 503
+    assert ours["steady_states"]["after"]["steady_state_met"] is True
