@@ -162,15 +162,12 @@ def _summary(journal: Journal, journal_path: Path) -> None:
 
 def _render_report(journal_path: Path, output: Path) -> None:
     try:
-        from chaoslab import report as report_module
-    except ImportError:
-        report_module = None  # type: ignore[assignment]
-    render = getattr(report_module, "write_report", None)
-    if render is None:
+        from chaoslab.report import write_report
+    except ImportError as exc:  # the report's extra (jinja2) may be missing
         console.print(
-            "[yellow]--report: chaoslab.report cannot render in this installation "
-            "(pip install 'chaoslab[experiment]'); the journal is written.[/yellow]"
+            f"[yellow]--report: cannot render ({exc}); install 'chaoslab[experiment]' and run "
+            f"`chaoslab report {journal_path}`. The journal is written.[/yellow]"
         )
         return
-    render(journal_path, output)
-    console.print(f"report: {output}")
+    html_path, _, _ = write_report(journal_path, output)
+    console.print(f"report: {html_path}")

@@ -265,3 +265,29 @@ def test_tutorial_experiment_runs_unchanged(
     assert keys_of(ours) == keys_of(theirs)
     assert ours["steady_states"]["before"]["probes"][0]["output"]["status"] == 503
     assert ours["steady_states"]["after"]["steady_state_met"] is True
+
+
+def test_run_with_report_writes_the_html(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from chaoslab.cli._app import _register_commands, app
+
+    _register_commands()
+    report = tmp_path / "report.html"
+    journal_path = tmp_path / "j.json"
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            str(FILES / "ctk-process.yaml"),
+            "--journal-path",
+            str(journal_path),
+            "--report",
+            str(report),
+            "--seed",
+            "7",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "System is resilient to a slow disk" in report.read_text()
+    assert read_journal(journal_path)["chaoslab"]["seed"] == 7
