@@ -63,7 +63,7 @@ def test_an_unsupported_fault_fails_at_inject_time() -> None:
     with pytest.raises(UnsupportedFaultError):
         chaos.inject("*", Bandwidth())
     # A target that cannot reach an http point is not the seam's business.
-    chaos.inject("redis.*", Bandwidth()).remove()
+    chaos.inject("myapp.*", Bandwidth()).remove()
     assert chaos.injections == ()
 
 
