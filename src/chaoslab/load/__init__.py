@@ -12,11 +12,12 @@ Example:
     'closed loop, 10 users'
 """
 
-from chaoslab.load._generator import ClosedLoop, LoadGenerator, LoadRun, LoadThread, OpenLoop
+from chaoslab.load._generator import ClosedLoop, LoadGenerator, LoadRun, OpenLoop
 from chaoslab.load._rate import ConstantRate, RampRate, RateProfile
 from chaoslab.load._result import LoadFinished, LoadResult, LoadStarted
 from chaoslab.load._series import LatencyStats, SeriesRecorder, Slice, Snapshot
 from chaoslab.load._targets import Call, CallableTarget, HttpTarget, Target, error_kind
+from chaoslab.load._thread import LoadThread
 
 __all__ = [
     "Call",
