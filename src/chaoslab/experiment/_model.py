@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -201,6 +202,13 @@ class ChaoslabSettings(Frozen):
         return values
 
 
+def _named(extension: dict[str, Any]) -> dict[str, Any]:
+    name = extension.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError("an extension needs a non-blank 'name'")
+    return extension
+
+
 class Experiment(Frozen):
     """A whole experiment, as Chaos Toolkit's format has it."""
 
@@ -219,7 +227,9 @@ class Experiment(Frozen):
     method: list[MethodItem]
     rollbacks: list[Activity] = Field(default_factory=list)
     runtime: Runtime = Field(default_factory=Runtime)
-    extensions: list[dict[str, Any]] = Field(default_factory=list)
+    extensions: list[Annotated[dict[str, Any], AfterValidator(_named)]] = Field(
+        default_factory=list
+    )
     controls: list[Any] | None = None
     chaoslab: ChaoslabSettings = Field(default_factory=ChaoslabSettings, exclude=True)
     _raw: dict[str, Any] = PrivateAttr(default_factory=dict)

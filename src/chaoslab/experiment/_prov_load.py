@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from chaoslab.errors import ExperimentError
+from chaoslab.errors import ConfigError, ExperimentError
 from chaoslab.experiment._context import RunContext, WindowStats
 from chaoslab.experiment._journal import MetricSlice
 from chaoslab.experiment._registry import ProviderRegistry
@@ -71,6 +71,18 @@ class StartLoad(_Args):
         if not _CALLABLE.match(value):
             raise ValueError("an http(s) URL or 'module:function' (an async function)")
         return value
+
+    @model_validator(mode="after")
+    def _reachable(self) -> StartLoad:
+        # Loopback only unless allowed: refused now, not when the run starts.
+        if self.target.startswith(("http://", "https://")):
+            from chaoslab.load import HttpTarget
+
+            try:
+                HttpTarget(self.target).check(allow_remote=self.allow_remote)
+            except ConfigError as exc:
+                raise ValueError("; ".join(m for _, m in exc.problems)) from None
+        return self
 
     @model_validator(mode="after")
     def _mode(self) -> StartLoad:

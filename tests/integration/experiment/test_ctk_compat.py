@@ -291,3 +291,51 @@ def test_run_with_report_writes_the_html(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "System is resilient to a slow disk" in report.read_text()
     assert read_journal(journal_path)["chaoslab"]["seed"] == 7
+
+
+def test_expected_status_is_honoured_and_vars_override(service: str, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from chaoslab.cli._app import _register_commands, app
+
+    _register_commands()
+    doc = {
+        "title": "t",
+        "description": "d",
+        "configuration": {"path": "/health"},
+        "method": [
+            {
+                "type": "probe",
+                "name": "page",
+                "provider": {"type": "http", "url": f"{service}${{path}}", "expected_status": 200},
+            }
+        ],
+    }
+    file = tmp_path / "e.json"
+    file.write_text(json.dumps(doc))
+    journal_path = tmp_path / "j.json"
+    result = CliRunner().invoke(app, ["run", str(file), "--journal-path", str(journal_path)])
+    assert result.exit_code == 0, result.output
+    assert read_journal(journal_path)["run"][0]["status"] == "succeeded"
+    var_file = tmp_path / "vars.json"
+    var_file.write_text(json.dumps({"configuration": {"path": "/elsewhere"}}))
+    result = CliRunner().invoke(
+        app, ["run", str(file), "--journal-path", str(journal_path), "--var-file", str(var_file)]
+    )
+    record = read_journal(journal_path)["run"][0]
+    assert record["status"] == "failed"
+    assert "expected status 200, got 503" in record["exception"][0]
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            str(file),
+            "--journal-path",
+            str(journal_path),
+            "--var-file",
+            str(var_file),
+            "--var",
+            "path=/health",
+        ],
+    )
+    assert read_journal(journal_path)["run"][0]["status"] == "succeeded"  # --var wins

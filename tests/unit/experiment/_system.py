@@ -88,3 +88,8 @@ async def call_with_warmup() -> None:
     last = warmup["last_failure"]
     if last is not None and now - last < warmup["delay"]:
         raise RuntimeError("cache still warming up")
+
+
+def whoami(configuration: dict[str, Any], secrets: dict[str, Any], prefix: str = "") -> str:
+    """A Chaos Toolkit-style function that takes configuration and secrets."""
+    return f"{prefix}{configuration['user']}:{secrets['password']}"

@@ -13,7 +13,13 @@ from hypothesis import strategies as st
 import chaoslab.experiment
 from chaoslab.errors import ConfigError
 from chaoslab.experiment import Vars, load_experiment, load_var_file, parse_var
-from chaoslab.experiment._model import ChaoslabProvider, JsonPathTolerance, RangeTolerance, Ref
+from chaoslab.experiment._model import (
+    Activity,
+    ChaoslabProvider,
+    JsonPathTolerance,
+    RangeTolerance,
+    Ref,
+)
 
 FILES = Path(__file__).parent / "files"
 
@@ -391,6 +397,57 @@ def test_the_documented_full_experiment_is_valid(monkeypatch: pytest.MonkeyPatch
         "latency-ceiling",
         "api-alive",
     ]
-    toxic = exp.method[0].provider.arguments  # type: ignore[union-attr]
-    assert toxic["attributes"]["latency"] == 200  # "${redis_latency_ms}" keeps its int type
+    first = exp.method[0]
+    assert isinstance(first, Activity)
+    assert isinstance(first.provider, ChaoslabProvider)
+    assert (
+        first.provider.arguments["attributes"]["latency"] == 200
+    )  # "${redis_latency_ms}" keeps its int type
     assert exp.runtime.hypothesis.strategy == "continuously"
+
+
+def test_extensions_need_a_name_and_loads_stay_on_loopback() -> None:
+    found = problems(
+        minimal(
+            extensions=[
+                {"x": 1},
+                {
+                    "name": "chaoslab",
+                    "loads": [
+                        {"target": "http://10.1.2.3/", "duration": 5},
+                        {"target": "tcp://127.0.0.1:1/", "duration": 5},
+                        {"target": "http://127.0.0.1:1/", "duration": 5, "mode": "open"},
+                    ],
+                },
+            ]
+        )
+    )
+    assert found["extensions[0]"] == "an extension needs a non-blank 'name'"
+    assert "not a loopback address" in found["extensions[1].loads[0]"]
+    assert "module:function" in found["extensions[1].loads[1].target"]
+    assert "exactly one of 'rate' or 'ramp'" in found["extensions[1].loads[2]"]
+
+
+def test_python_provider_gets_configuration_and_its_secret_groups() -> None:
+    from chaoslab.clock import VirtualClock
+    from chaoslab.experiment import Runner
+
+    doc = minimal(
+        configuration={"user": "ada"},
+        secrets={"db": {"password": "pw"}, "other": {"password": "nope"}},
+        method=[
+            {
+                "type": "probe",
+                "name": "who",
+                "provider": {
+                    "type": "python",
+                    "module": "tests.unit.experiment._system",
+                    "func": "whoami",
+                    "secrets": ["db"],
+                    "arguments": {"prefix": "${user}@"},
+                },
+            }
+        ],
+    )
+    journal = Runner(load_experiment(doc), clock=VirtualClock(autojump=True)).run()
+    assert journal["run"][0]["output"] == "ada@ada:pw"
