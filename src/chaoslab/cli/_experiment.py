@@ -132,11 +132,17 @@ def run(
 def _run_with_display(experiment: Experiment, options: Any) -> Journal:
     from chaoslab.cli._live import LiveDisplay, PlainDisplay
     from chaoslab.experiment import Runner
+    from chaoslab.observe import EventBus
 
+    bus = EventBus()
     display: LiveDisplay | PlainDisplay
-    display = LiveDisplay(console) if console.is_terminal else PlainDisplay(console)
+    if console.is_terminal:
+        display = LiveDisplay(console)
+    else:
+        display = PlainDisplay(console)
+        bus.subscribe(display.on_event)
     console.print(f"[bold]{experiment.title}[/bold]")
-    runner = Runner(experiment, options=options, on_tick=display.update)
+    runner = Runner(experiment, options=options, on_tick=display.update, events=bus)
     with display:
         return runner.run()
 

@@ -12,6 +12,7 @@ from rich.text import Text
 
 if TYPE_CHECKING:
     from chaoslab.experiment import LiveStatus
+    from chaoslab.observe import Event
 
 
 def _fmt_latency(value: float | None) -> str:
@@ -65,21 +66,42 @@ class LiveDisplay:
 
 
 class PlainDisplay:
-    """One line whenever the phase or activity changes (for logs and CI)."""
+    """Plain lines for logs and CI: one per activity that ends, per phase change, per trip."""
 
     def __init__(self, console: Console) -> None:
         self._console = console
-        self._last: tuple[str, str] | None = None
+        self._last_metrics: float | None = None
+        self._t0 = 0.0
+
+    def on_event(self, event: Event) -> None:
+        """Print what happened (subscribed to the run's event bus)."""
+        from chaoslab.experiment import ActivityEnded, ExperimentStarted, GuardTripped
+
+        if isinstance(event, ExperimentStarted):
+            self._t0 = event.at
+        elif isinstance(event, ActivityEnded):
+            self._console.print(
+                f"[{event.at - self._t0:7.2f}s] {event.phase}: {event.name} "
+                f"{event.status or 'cut short'} ({event.duration:.2f}s)",
+                highlight=False,
+            )
+        elif isinstance(event, GuardTripped):
+            self._console.print(
+                f"[{event.at - self._t0:7.2f}s] guard rail {event.rail} TRIPPED: {event.condition}",
+                style="red",
+                highlight=False,
+            )
 
     def update(self, status: LiveStatus) -> None:
-        """Print a line when something new starts."""
-        key = (status.phase, status.activity)
-        if key == self._last:
+        """Every 5 s of run time under load, a line of live metrics."""
+        if status.p99 is None and status.error_rate is None:
             return
-        self._last = key
+        if self._last_metrics is not None and status.elapsed - self._last_metrics < 5.0:
+            return
+        self._last_metrics = status.elapsed
         self._console.print(
-            f"[{status.elapsed:7.2f}s] {status.phase}: {status.activity or '-'}"
-            f"  p99 {_fmt_latency(status.p99)}  errors {_fmt_rate(status.error_rate)}",
+            f"[{status.elapsed:7.2f}s] p99 {_fmt_latency(status.p99)}  "
+            f"errors {_fmt_rate(status.error_rate)}",
             highlight=False,
         )
 

@@ -189,13 +189,24 @@ def test_live_and_plain_displays_render() -> None:
         rails=(("budget", 0.6, False), ("latency", -0.1, True)),
     )
     console = Console(record=True, width=100, force_terminal=False)
+    from chaoslab.experiment import ActivityEnded, ExperimentStarted, GuardTripped
+
     with PlainDisplay(console) as plain:
         plain.update(status)
-        plain.update(status)  # unchanged: no second line
+        plain.update(status)  # within 5 s: no second line
+        plain.on_event(ExperimentStarted(at=100.0, source="x", title="t", seed=1))
+        plain.on_event(
+            ActivityEnded(
+                at=103.5, source="x", name="slow", phase="method", status="succeeded", duration=1.25
+            )
+        )
+        plain.on_event(
+            GuardTripped(at=104.0, source="x", rail="budget", condition="p99 > 5s", value=6.0)
+        )
     text = console.export_text()
-    assert text.count("method: slow") == 1
-    assert "250.0 ms" in text
-    assert "2.00%" in text
+    assert text.count("p99 250.0 ms  errors 2.00%") == 1
+    assert "[   3.50s] method: slow succeeded (1.25s)" in text
+    assert "guard rail budget TRIPPED: p99 > 5s" in text
     live_console = Console(record=True, width=100, force_terminal=True)
     with LiveDisplay(live_console) as live:
         live.update(status)
