@@ -34,6 +34,9 @@ TOXIC_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "reset_peer": ("timeout",),
     "slicer": ("average_size", "size_variation", "delay"),
     "limit_data": ("bytes",),
+    # chaoslab's proxy only (Toxiproxy has no HTTP-aware toxics): answer in place of
+    # the upstream, e.g. 429 with Retry-After, as `chaoslab demo` does.
+    "http_status": ("status", "retry_after"),
 }
 
 
@@ -56,7 +59,14 @@ class AddToxic(_Args):
 
     proxy: Annotated[str, Field(min_length=1)]
     type: Literal[
-        "latency", "bandwidth", "slow_close", "timeout", "reset_peer", "slicer", "limit_data"
+        "latency",
+        "bandwidth",
+        "slow_close",
+        "timeout",
+        "reset_peer",
+        "slicer",
+        "limit_data",
+        "http_status",
     ]
     name: str | None = None
     stream: Literal["upstream", "downstream"] = "downstream"
