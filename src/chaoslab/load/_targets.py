@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import ipaddress
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -63,6 +64,15 @@ class Target(Protocol):
         ...
 
 
+_ERRNO_NAMES = {
+    errno.ECONNREFUSED: "ConnectionRefusedError",
+    errno.ECONNRESET: "ConnectionResetError",
+    errno.ECONNABORTED: "ConnectionAbortedError",
+    errno.EPIPE: "BrokenPipeError",
+    errno.ETIMEDOUT: "timeout",
+}
+
+
 def error_kind(exc: BaseException) -> str:
     """A short, stable label for a failure.
 
@@ -71,11 +81,18 @@ def error_kind(exc: BaseException) -> str:
         'timeout'
         >>> error_kind(ConnectionRefusedError(111, "refused"))
         'ConnectionRefusedError'
+        >>> import errno
+        >>> class ClientOSError(OSError): ...
+        >>> error_kind(ClientOSError(errno.ECONNRESET, "Connection reset by peer"))
+        'ConnectionResetError'
     """
     if isinstance(exc, TimeoutError):
         return "timeout"
-    # aiohttp wraps OS errors (ClientConnectorError.os_error); name the cause.
-    cause = getattr(exc, "os_error", None)
+    # aiohttp wraps OS errors (ClientConnectorError.os_error) or subclasses
+    # OSError itself (ClientOSError): name the socket error, as Python would.
+    cause = getattr(exc, "os_error", exc)
+    if isinstance(cause, OSError) and cause.errno in _ERRNO_NAMES:
+        return _ERRNO_NAMES[cause.errno]
     if isinstance(cause, OSError):
         return type(cause).__name__
     return type(exc).__name__

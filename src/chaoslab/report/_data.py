@@ -53,6 +53,7 @@ class MetricSlice(_Lenient):
     p95: float | None = None
     p99: float | None = None
     max: float | None = None
+    errors_by_kind: dict[str, int] = {}
 
 
 class LoadSeries(_Lenient):

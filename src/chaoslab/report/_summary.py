@@ -38,6 +38,7 @@ class LoadStats:
     p99_median: float | None
     p99_worst: float | None
     max: float | None
+    errors_by_kind: dict[str, int]
 
 
 def _median(values: Sequence[float | None]) -> float | None:
@@ -83,6 +84,10 @@ def load_stats(slices: Sequence[MetricSlice], end: float | None = None) -> LoadS
     requests = sum(s.requests for s in slices)
     errors = sum(s.errors for s in slices)
     busy = [s for s in slices if s.requests or s.throughput]
+    kinds: dict[str, int] = {}
+    for s in slices:
+        for kind, n in s.errors_by_kind.items():
+            kinds[kind] = kinds.get(kind, 0) + n
     return LoadStats(
         seconds=len(slices),
         requests=requests,
@@ -93,6 +98,7 @@ def load_stats(slices: Sequence[MetricSlice], end: float | None = None) -> LoadS
         p99_median=_median([s.p99 for s in slices]),
         p99_worst=_worst([s.p99 for s in slices]),
         max=_worst([s.max for s in slices]),
+        errors_by_kind=dict(sorted(kinds.items(), key=lambda kv: -kv[1])),
     )
 
 

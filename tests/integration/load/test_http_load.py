@@ -58,7 +58,7 @@ async def test_percentiles_match_a_known_server_latency(server: Server) -> None:
     assert overall.p50 is not None
     assert overall.p99 is not None
     # 20 ms of server sleep plus loopback and timer slack.
-    assert 0.019 <= overall.p50 <= 0.035
+    assert 0.019 <= overall.p50 <= 0.040
     assert overall.p99 < 0.2
     assert result.slices[0].requests > 0
 

@@ -53,6 +53,16 @@ def test_untrusted_text_is_escaped() -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
+def test_errors_by_kind_are_listed_when_the_journal_has_them() -> None:
+    journal = sample_journal()
+    slices = journal["chaoslab"]["loads"][0]["slices"]
+    slices[36]["errors_by_kind"] = {"HTTP 503": 30, "timeout": 2}
+    slices[37]["errors_by_kind"] = {"HTTP 503": 20}
+    page = render_html(journal)
+    assert "Errors by kind:\nHTTP 503 \u00d7 50, timeout \u00d7 2." in page
+    assert "Errors by kind" not in render_html(sample_journal())
+
+
 def test_journal_without_metrics_renders_without_charts() -> None:
     journal = sample_journal()
     del journal["chaoslab"]
