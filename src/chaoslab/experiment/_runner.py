@@ -112,7 +112,7 @@ class Runner:
                     at=self.t0, source="experiment", title=self.experiment.title, seed=self.seed
                 )
             )
-            await self._experiment_phase()
+            cancelled = await self._guarded_experiment_phase()
             await self._rollback_phase()
             await self._cleanup()
             self.events.emit(
@@ -126,6 +126,10 @@ class Runner:
         journal = self._journal(recorder.for_journal())
         if self.options.journal_path is not None:
             write_journal(self.options.journal_path, journal)
+        if cancelled:
+            # Rolled back, cleaned up and journaled: now let the cancellation through
+            # (asyncio.run turns it back into the KeyboardInterrupt it came from).
+            raise asyncio.CancelledError
         return journal
 
     def stop(self, reason: str) -> None:
@@ -194,6 +198,19 @@ class Runner:
         self.stop(f"guard:{event['rail']}")
 
     # -- phases ----------------------------------------------------------------
+
+    async def _guarded_experiment_phase(self) -> bool:
+        """The experiment phase; a cancellation from outside counts as an interrupt."""
+        try:
+            await self._experiment_phase()
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()  # so that the rollbacks and the cleanup can still await
+            self.stop_reason = self.stop_reason or "cancelled"
+            self.status = "interrupted"
+            return True
+        return False
 
     async def _experiment_phase(self) -> None:
         self._main = asyncio.create_task(self._experiment(), name="chaoslab-experiment")

@@ -246,3 +246,22 @@ async def test_stop_interrupts_the_method_and_rolls_back() -> None:
     assert journal["run"][0]["activity"]["name"] == "break"
     assert journal["run"][0]["status"] == "succeeded"  # the pause after it was cut
     assert _system.calls == ["rolled-back"]
+
+
+async def test_cancellation_from_outside_still_rolls_back_and_journals(tmp_path: Any) -> None:
+    clock = VirtualClock(autojump=True)
+    path = tmp_path / "j.json"
+    runner = Runner(
+        load_experiment(experiment()), clock=clock, options=RunOptions(journal_path=path)
+    )
+    task = asyncio.create_task(runner.run_async())
+    await clock.sleep_async(3.0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    from chaoslab.experiment import read_journal
+
+    journal = read_journal(path)
+    assert journal["status"] == "interrupted"
+    assert journal["chaoslab"]["interrupted_by"] == "cancelled"
+    assert _system.calls == ["rolled-back"]
