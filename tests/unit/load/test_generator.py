@@ -236,7 +236,7 @@ def test_only_loopback_unless_allowed() -> None:
         LoadGenerator(HttpTarget(url), ClosedLoop())
 
 
-def test_sync_run_and_thread() -> None:
+def test_sync_run_in_a_new_event_loop() -> None:
     clock = VirtualClock(autojump=True)
     result = generator(clock, service(clock, 0.01), OpenLoop(rate=50), duration=1.0).run(
         use_uvloop=False
