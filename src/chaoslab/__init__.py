@@ -4,7 +4,8 @@ Build resilience into a service, then prove it holds under faults: in
 pytest, in CI and in game days. The names most tests need are here; each
 capability lives in its own subpackage (`chaoslab.faults`, `chaoslab.inject`,
 `chaoslab.resilience`, `chaoslab.proxy`, `chaoslab.services`,
-`chaoslab.experiment`, ...).
+`chaoslab.experiment`, ...). The resilience strategy `Timeout` lives in
+`chaoslab.resilience`; `chaoslab.Timeout` is the fault.
 
 Example:
     >>> import chaoslab
@@ -47,11 +48,28 @@ from chaoslab.faults import (
 )
 from chaoslab.inject import FaultInjector, Injection, current_injector, injectable
 from chaoslab.observe import Event, EventBus, EventRecorder
+from chaoslab.resilience import (
+    Bulkhead,
+    Cache,
+    CircuitBreaker,
+    CircuitOpenError,
+    CircuitState,
+    Fallback,
+    Pipeline,
+    RateLimiter,
+    RetriesExhausted,
+    Retry,
+)
 
 __all__ = [
     "AfterN",
     "Always",
+    "Bulkhead",
+    "Cache",
     "ChaoslabError",
+    "CircuitBreaker",
+    "CircuitOpenError",
+    "CircuitState",
     "Clock",
     "ConfigError",
     "ConnectionRefused",
@@ -62,6 +80,7 @@ __all__ = [
     "EventBus",
     "EventRecorder",
     "EveryNth",
+    "Fallback",
     "Fault",
     "FaultInjector",
     "FirstN",
@@ -71,8 +90,12 @@ __all__ = [
     "Injection",
     "Latency",
     "Malformed",
+    "Pipeline",
     "Probability",
     "Ramp",
+    "RateLimiter",
+    "RetriesExhausted",
+    "Retry",
     "Schedule",
     "SystemClock",
     "Target",

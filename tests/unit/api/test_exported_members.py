@@ -6,7 +6,18 @@ import pytest
 
 import chaoslab
 
-SUBPACKAGES = ["faults", "inject", "observe"]
+SUBPACKAGES = [
+    "adapters",
+    "experiment",
+    "faults",
+    "inject",
+    "load",
+    "observe",
+    "proxy",
+    "report",
+    "resilience",
+    "services",
+]
 
 
 def test_every_exported_name_exists_and_all_is_sorted() -> None:
