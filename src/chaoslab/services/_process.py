@@ -167,6 +167,8 @@ class ProcessService:
 
     def logs(self, *, since_start: bool = False) -> str:
         """The captured output, of every start or only of the current one."""
+        if self._workdir is None:
+            return ""  # never started: no folder, and none made just to look
         try:
             with self.log_path.open("rb") as f:
                 f.seek(self._log_offset if since_start else 0)
@@ -267,7 +269,7 @@ class ProcessService:
     def _probe_once(self) -> bool:
         return all(check.probe(self) for check in self._ready)
 
-    def _check_progress(self, deadline: float) -> None:
+    def _check_progress(self, deadline: float, limit: float) -> None:
         child = self._child
         if child is None:
             raise ServiceError(f"{self.name} is not started")
@@ -279,7 +281,7 @@ class ProcessService:
             )
         if self._clock.now() >= deadline:
             raise ServiceError(
-                f"{self.name} not ready within {self.start_timeout:g}s "
+                f"{self.name} not ready within {limit:g}s "
                 f"(checks: {', '.join(map(repr, self._ready)) or 'none'}); "
                 f"last log lines:\n{self.log_tail()}"
             )
@@ -290,18 +292,20 @@ class ProcessService:
         Raises:
             ServiceError: the process exited, or the time ran out.
         """
-        deadline = self._clock.now() + (self.start_timeout if timeout is None else timeout)
+        limit = self.start_timeout if timeout is None else timeout
+        deadline = self._clock.now() + limit
         while True:
-            self._check_progress(deadline)
+            self._check_progress(deadline, limit)
             if self._probe_once():
                 return
             self._clock.sleep(POLL)
 
     async def wait_healthy_async(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
         """`wait_healthy` for asyncio: probes run in a worker thread, the loop stays free."""
-        deadline = self._clock.now() + (self.start_timeout if timeout is None else timeout)
+        limit = self.start_timeout if timeout is None else timeout
+        deadline = self._clock.now() + limit
         while True:
-            self._check_progress(deadline)
+            self._check_progress(deadline, limit)
             if await asyncio.to_thread(self._probe_once):
                 return
             await self._clock.sleep_async(POLL)
@@ -324,7 +328,7 @@ class ProcessService:
             self._emit(ServiceStopped, pid=child.pid, returncode=code)
 
     def kill(self) -> None:
-        """SIGKILL the whole process group, as in a crash or an OOM kill."""
+        """SIGKILL the whole process tree, as in a crash or an OOM kill."""
         with self._lock:
             child = self._child
             if child is None or child.reaped:
