@@ -21,9 +21,10 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from chaoslab.clock import Clock, SystemClock
+from chaoslab.proxy._link_types import ChainRef, LinkOwner, Sink, Source
 from chaoslab.proxy._toxics import Chunk, Stage, Toxic
 
 if TYPE_CHECKING:
@@ -38,52 +39,6 @@ LOW_WATER = 1 << 18
 
 _PAUSE_SINK = 1
 _PAUSE_QUEUE = 2
-
-
-class Source(Protocol):
-    """Where a link's bytes come from (an asyncio transport fits)."""
-
-    def pause_reading(self) -> None:
-        """Stop delivering data."""
-
-    def resume_reading(self) -> None:
-        """Deliver data again."""
-
-
-class Sink(Protocol):
-    """Where a link's bytes go."""
-
-    def write(self, data: bytes) -> None:
-        """Queue bytes for the destination."""
-
-    def write_eof(self) -> None:
-        """Half-close: no more bytes in this direction."""
-
-    def get_write_buffer_size(self) -> int:
-        """Bytes written but not yet sent."""
-        ...
-
-
-class LinkOwner(Protocol):
-    """The connection a link belongs to."""
-
-    id: int
-
-    def close(self, *, reset: bool = False) -> None:
-        """Close both directions."""
-
-    def link_finished(self, link: Link) -> None:
-        """The link passed its end of stream on."""
-
-    def toxic_applied(self, link: Link, toxic: Toxic) -> None:
-        """A toxic's toxicity roll made it active on `link`."""
-
-
-@dataclass(slots=True)
-class ChainRef:
-    """The toxics of one stream of a proxy; replaced whole, read by every link."""
-
-    toxics: tuple[Toxic, ...] = ()
 
 
 @dataclass(slots=True)

@@ -230,12 +230,21 @@ class Proxy(ToxicShortcuts):
                 client, _addr = sock.accept()
             except (BlockingIOError, InterruptedError):
                 return
-            except OSError:  # EMFILE and friends: try again on the next readiness
+            except OSError:
+                # Out of file descriptors (EMFILE) or similar: the listener stays
+                # readable, so stop watching it for a moment instead of spinning.
+                loop = self.server.loop
+                loop.remove_reader(sock.fileno())
+                loop.call_later(0.1, self._resume_accept, sock)
                 return
             conn = Connection(self, self.server.next_connection_id())
             self._conns[conn.id] = conn
             self._connections_total += 1
             conn.start(client, self.server.loop)
+
+    def _resume_accept(self, sock: socket.socket) -> None:
+        if self._sock is sock:
+            self.server.loop.add_reader(sock.fileno(), self._accept)
 
     # -- connection callbacks (LinkOwner side) --------------------------------
 
