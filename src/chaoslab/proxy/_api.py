@@ -37,9 +37,12 @@ from chaoslab.proxy._api_models import (
     EventsOut,
     PopulateOut,
     ProxyCreateBody,
+    ProxyMapOut,
     ProxyOut,
     ProxyUpdateBody,
+    StatsOut,
     ToxicCreateBody,
+    ToxicListOut,
     ToxicOut,
     ToxicUpdateBody,
     VersionOut,
@@ -269,7 +272,7 @@ _TOXIC = "/proxies/{proxy}/toxics/{toxic}"
 _ERR = ErrorOut
 
 ROUTES: tuple[Route, ...] = (
-    Route("GET", "/proxies", _list_proxies, "List proxies by name", None, {200: None}),
+    Route("GET", "/proxies", _list_proxies, "List proxies by name", None, {200: ProxyMapOut}),
     Route(
         "POST",
         "/proxies",
@@ -284,7 +287,7 @@ ROUTES: tuple[Route, ...] = (
         _populate,
         "Create or replace proxies (atomic)",
         None,
-        {201: PopulateOut, 400: _ERR, 409: _ERR, 500: _ERR},
+        {201: PopulateOut, 400: _ERR, 500: _ERR},
     ),
     Route("GET", _PROXY, _get_proxy, "Get a proxy", None, {200: ProxyOut, 404: _ERR}),
     *(
@@ -299,8 +302,22 @@ ROUTES: tuple[Route, ...] = (
         for method in ("POST", "PATCH")
     ),
     Route("DELETE", _PROXY, _delete_proxy, "Delete a proxy", None, {204: None, 404: _ERR}),
-    Route("GET", f"{_PROXY}/stats", _proxy_stats, "A proxy's statistics", None, {200: None}),
-    Route("GET", f"{_PROXY}/toxics", _list_toxics, "List a proxy's toxics", None, {200: None}),
+    Route(
+        "GET",
+        f"{_PROXY}/stats",
+        _proxy_stats,
+        "A proxy's statistics",
+        None,
+        {200: StatsOut, 404: _ERR},
+    ),
+    Route(
+        "GET",
+        f"{_PROXY}/toxics",
+        _list_toxics,
+        "List a proxy's toxics",
+        None,
+        {200: ToxicListOut, 404: _ERR},
+    ),
     Route(
         "POST",
         f"{_PROXY}/toxics",
@@ -324,7 +341,7 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", _TOXIC, _delete_toxic, "Remove a toxic", None, {204: None, 404: _ERR}),
     Route("POST", "/reset", _reset, "Enable every proxy, remove every toxic", None, {204: None}),
     Route("GET", "/version", _version, "Server version", None, {200: VersionOut}),
-    Route("GET", "/events", _events, "Recorded proxy events", None, {200: EventsOut}),
+    Route("GET", "/events", _events, "Recorded proxy events", None, {200: EventsOut, 400: _ERR}),
     Route("GET", "/openapi.json", _openapi, "This OpenAPI document", None, {200: None}),
 )
 

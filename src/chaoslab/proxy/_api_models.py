@@ -22,7 +22,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 
 __all__ = [
     "ApiError",
@@ -30,9 +30,12 @@ __all__ = [
     "EventsOut",
     "PopulateOut",
     "ProxyCreateBody",
+    "ProxyMapOut",
     "ProxyOut",
     "ProxyUpdateBody",
+    "StatsOut",
     "ToxicCreateBody",
+    "ToxicListOut",
     "ToxicOut",
     "ToxicUpdateBody",
     "VersionOut",
@@ -115,6 +118,25 @@ class ProxyOut(BaseModel):
     upstream: str
     enabled: bool
     toxics: list[ToxicOut]
+
+
+class ProxyMapOut(RootModel[dict[str, ProxyOut]]):
+    """Reply of `GET /proxies`: every proxy by name."""
+
+
+class ToxicListOut(RootModel[list[ToxicOut]]):
+    """Reply of `GET /proxies/{name}/toxics`: upstream toxics first, then downstream."""
+
+
+class StatsOut(BaseModel):
+    """Reply of `GET /proxies/{name}/stats` (chaoslab only)."""
+
+    name: str
+    connections_total: int
+    connections_active: int
+    bytes_upstream: int
+    bytes_downstream: int
+    toxics_applied: int
 
 
 class PopulateOut(BaseModel):

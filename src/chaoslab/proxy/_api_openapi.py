@@ -84,7 +84,7 @@ _DESCRIPTIONS = {
     400: "Bad request: the error names the field",
     404: "No such proxy or toxic",
     409: "Name already taken",
-    500: "The server could not bind or start",
+    500: "An internal error (a bug: please report it)",
 }
 
 
