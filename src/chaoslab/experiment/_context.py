@@ -238,6 +238,7 @@ class RunContext:
     rng: random.Random
     seed: int | None = None
     proxy_url: str = "http://127.0.0.1:8474"
+    proxy_server: Any = None
     injector: Any = None
     services: Mapping[str, Any] = field(default_factory=dict)
     load_driver: Any = None

@@ -7,7 +7,9 @@
 
 Calls go through `chaoslab.proxy`'s `AsyncProxyClient`, over Toxiproxy's
 HTTP API, which the chaoslab proxy serves too (so a real Toxiproxy works
-as well); `url` defaults to the experiment's `proxy-url`.
+as well); `url` defaults to the experiment's `proxy-url`. When the runner
+is given an embedded server (`Runner(..., proxy_server=server)`), its
+proxies are used directly, without HTTP.
 """
 
 from __future__ import annotations
@@ -116,11 +118,38 @@ def _number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
+class _Embedded:
+    """An in-process proxy (`ProxyServer.get(name)`) with the remote client's async methods."""
+
+    def __init__(self, server: Any, name: str) -> None:
+        self._server = server
+        self._proxy = server.get(name)
+
+    def _call(self, fn: Any) -> Any:
+        run_sync = getattr(self._server, "run_sync", None)
+        return run_sync(fn) if run_sync is not None else fn()
+
+    async def add_toxic(self, type: str, **kwargs: Any) -> Any:  # noqa: A002 - Toxiproxy's name
+        """Add a toxic."""
+        return self._call(lambda: self._proxy.add_toxic(type, **kwargs))
+
+    async def update_toxic(self, name: str, **kwargs: Any) -> Any:
+        """Update a toxic's attributes."""
+        return self._call(lambda: self._proxy.update_toxic(name, **kwargs))
+
+    async def remove_toxic(self, name: str) -> None:
+        """Remove a toxic."""
+        self._call(lambda: self._proxy.remove_toxic(name))
+
+
 @contextlib.asynccontextmanager
-async def _proxy(url: str, name: str) -> AsyncIterator[Any]:
-    """The named proxy through `chaoslab.proxy`'s client; transport errors fail the activity."""
+async def _proxy(url: str, name: str, server: Any = None) -> AsyncIterator[Any]:
+    """The named proxy: embedded when the runner has a server, else over the HTTP API."""
     from chaoslab.proxy._client import AsyncProxyClient
 
+    if server is not None:
+        yield _Embedded(server, name)
+        return
     try:
         async with AsyncProxyClient(url, timeout=5.0) as client:
             yield await client.get(name)
@@ -129,7 +158,7 @@ async def _proxy(url: str, name: str) -> AsyncIterator[Any]:
 
 
 async def _remove(ctx: RunContext, base: str, proxy: str, name: str) -> None:
-    async with _proxy(base, proxy) as remote:
+    async with _proxy(base, proxy, ctx.proxy_server) as remote:
         await remote.remove_toxic(name)
     ctx.faults.close(f"proxy:{proxy}:{name}")
 
@@ -148,7 +177,7 @@ async def add_toxic(ctx: RunContext, args: AddToxic) -> Any:
     }
     ctx.faults.open(key, "proxy.toxic", args.proxy, ctx.activity, details)
     try:
-        async with _proxy(base, args.proxy) as remote:
+        async with _proxy(base, args.proxy, ctx.proxy_server) as remote:
             created = await remote.add_toxic(
                 args.type,
                 name=name,
@@ -162,7 +191,16 @@ async def add_toxic(ctx: RunContext, args: AddToxic) -> Any:
     ctx.faults.undo[key] = lambda: _remove(ctx, base, args.proxy, name)
     if args.duration is not None or args.ramp is not None:
         await _hold(ctx, args, base, name)
-    return dataclasses.asdict(created)
+    return _plain(created)
+
+
+def _plain(toxic: Any) -> Any:
+    to_dict = getattr(toxic, "to_dict", None)
+    if to_dict is not None:
+        return to_dict()
+    if dataclasses.is_dataclass(toxic) and not isinstance(toxic, type):
+        return dataclasses.asdict(toxic)
+    return repr(toxic)
 
 
 async def _hold(ctx: RunContext, args: AddToxic, base: str, name: str) -> None:
@@ -182,7 +220,7 @@ async def _ramp(ctx: RunContext, args: AddToxic, base: str, name: str) -> None:
     for step in range(1, ramp.steps + 1):
         await ctx.clock.sleep_async(ramp.over / ramp.steps)
         value = ramp.start + (ramp.end - ramp.start) * step / ramp.steps
-        async with _proxy(base, args.proxy) as remote:
+        async with _proxy(base, args.proxy, ctx.proxy_server) as remote:
             await remote.update_toxic(name, attributes=_attrs(args, value))
 
 

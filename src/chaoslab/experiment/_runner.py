@@ -51,7 +51,20 @@ _log = logging.getLogger("chaoslab.experiment")
 
 
 class Runner:
-    """Runs one experiment and returns (and optionally writes) its journal."""
+    """Runs one experiment and returns (and optionally writes) its journal.
+
+    Args:
+        experiment: from `load_experiment`.
+        options: the CLI's options (strategies, dry, seed, journal path, signals).
+        clock: every wait of the run (a `VirtualClock` for tests).
+        events: the bus the run and its load runs emit on.
+        registry: the chaoslab provider functions (`default_registry()`).
+        injector: the `FaultInjector` of `inject.*` activities.
+        proxy_server: an embedded `ProxyServer` for `proxy.*` activities (else HTTP).
+        services: `chaoslab.services` objects by name, for `services.*` activities.
+        metrics: extra metrics sources (besides the load runs).
+        on_tick: called with a `LiveStatus` every 0.25 s of clock time.
+    """
 
     def __init__(
         self,
@@ -62,6 +75,7 @@ class Runner:
         events: EventBus | None = None,
         registry: ProviderRegistry | None = None,
         injector: Any = None,
+        proxy_server: Any = None,
         services: Mapping[str, Any] | None = None,
         metrics: Sequence[MetricsSource] = (),
         on_tick: Callable[[LiveStatus], None] | None = None,
@@ -72,6 +86,7 @@ class Runner:
         self.events = events or default_bus()
         self.registry = registry or default_registry()
         self._injector = injector
+        self._proxy_server = proxy_server
         self._services = dict(services or {})
         self._sources = list(metrics)
         self.on_tick = on_tick
@@ -157,6 +172,7 @@ class Runner:
             rng=random.Random(self.seed),
             seed=self.seed,
             proxy_url=settings.proxy_url,
+            proxy_server=self._proxy_server,
             injector=self._injector,
             services=self._services,
             configuration=self.experiment.configuration,

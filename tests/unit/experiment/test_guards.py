@@ -213,3 +213,49 @@ def test_concurrency_limit_is_enforced_at_run_time(
     doc["extensions"][0]["blast-radius"] = {"max-concurrent-faults": 1}
     with pytest.raises(Exception, match="max-concurrent-faults is 1"):
         load_experiment(doc)
+
+
+async def test_proxy_toxic_on_an_embedded_server_in_virtual_time() -> None:
+    from chaoslab.proxy import ProxyServer
+
+    clock = VirtualClock(autojump=True)
+    doc = {
+        "title": "t",
+        "description": "d",
+        "method": [
+            {
+                "type": "action",
+                "name": "ramp",
+                "provider": {
+                    "type": "chaoslab",
+                    "module": "proxy",
+                    "func": "add_toxic",
+                    "arguments": {
+                        "proxy": "redis",
+                        "type": "latency",
+                        "duration": 120,
+                        "ramp": {
+                            "attribute": "latency",
+                            "from": 0,
+                            "to": 1000,
+                            "over": 100,
+                            "steps": 4,
+                        },
+                    },
+                },
+            }
+        ],
+    }
+    async with ProxyServer(seed=1) as server:
+        await server.create("redis", upstream="127.0.0.1:9", listen="127.0.0.1:0")
+        journal = await Runner(load_experiment(doc), clock=clock, proxy_server=server).run_async()
+        assert server.get("redis").toxics == []
+        latencies = [
+            getattr(e, "attributes", {}).get("latency")
+            for e in server.recorder.of_kind("proxy.toxic")
+        ]
+    assert latencies == [0, 250, 500, 750, 1000, None]
+    assert journal["duration"] == 120.0
+    assert journal["run"][0]["output"]["name"] == "latency_downstream"
+    (window,) = journal["chaoslab"]["fault_windows"]
+    assert (window["start"], window["end"]) == (0.0, 120.0)
