@@ -246,14 +246,20 @@ class LoadRun:
     async def drive(self) -> LoadResult:
         gen = self.gen
         bus = gen.events or default_bus()
-        bus.emit(
-            LoadStarted(
-                at=self.origin, source=gen.name, target=gen.target.name, mode=gen.mode.describe()
-            )
-        )
         async with gen.target.session(
             concurrency=gen.mode.concurrency, request_timeout=gen.timeout, clock=self.clock
         ) as call:
+            # Time zero is when the generator is ready to send, so that its own
+            # start-up (imports, the client session) is not charged to the system.
+            self.origin = self.recorder.origin = self.clock.now()
+            bus.emit(
+                LoadStarted(
+                    at=self.origin,
+                    source=gen.name,
+                    target=gen.target.name,
+                    mode=gen.mode.describe(),
+                )
+            )
             worker = self._open_worker if isinstance(gen.mode, OpenLoop) else self._closed_worker
             await asyncio.gather(*(worker(call) for _ in range(gen.mode.concurrency)))
         self._end = self.clock.now()
