@@ -38,7 +38,7 @@ import hashlib
 import random
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -110,6 +110,9 @@ def _settings_from(config: pytest.Config) -> ChaosSettings:
     if mode not in _MODES:
         raise pytest.UsageError(f"chaos_mode: must be one of {', '.join(_MODES)}, got {mode!r}")
     given = seed is not None
+    worker_seed = getattr(config, "workerinput", {}).get("chaos_seed")
+    if seed is None and worker_seed is not None:
+        seed = int(worker_seed)  # an xdist worker replays the controller's seed
     if seed is None:
         seed = random.SystemRandom().randrange(2**32)  # once per session, then printed
     return ChaosSettings(seed=seed, mode=mode, seed_given=given)
@@ -120,6 +123,12 @@ def pytest_configure(config: pytest.Config) -> None:
     for name, description in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {description}")
     config.stash[_SETTINGS] = _settings_from(config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """With pytest-xdist, hand the controller's seed to every worker."""
+    node.workerinput["chaos_seed"] = node.config.stash[_SETTINGS].seed
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

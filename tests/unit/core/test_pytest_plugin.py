@@ -242,3 +242,23 @@ def test_test_seed_is_stable_and_distinct() -> None:
     assert test_seed(0, "x") == int.from_bytes(
         __import__("hashlib").sha256(b"0:x").digest()[:8], "big"
     )
+
+
+def test_xdist_workers_use_the_controllers_random_seed(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("xdist")
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.parametrize("n", range(4))
+        def test_seed(chaos_seed, n):
+            print(f"WORKER-SEED {chaos_seed}")
+        """
+    )
+    # Workers' output is not relayed; the junit report keeps each test's stdout.
+    result = run(pytester, "-n", "2", "--junitxml=out.xml", "-o", "junit_logging=all")
+    result.assert_outcomes(passed=4)
+    header = re.search(r"chaoslab: seed=(\d+)", result.stdout.str())
+    assert header is not None
+    xml = (pytester.path / "out.xml").read_text()
+    assert re.findall(r"WORKER-SEED (\d+)", xml) == [header.group(1)] * 4
