@@ -27,6 +27,7 @@ from rich.table import Table
 from chaoslab.cli._app import app, console
 
 if TYPE_CHECKING:
+    from chaoslab.observe import EventBus
     from chaoslab.proxy._client import ProxyClient
     from chaoslab.proxy._client_core import ProxyInfo, ToxicInfo
 
@@ -91,6 +92,10 @@ def serve(
             "--allow-remote-upstreams", help="Allow upstreams outside 127.0.0.0/8 and ::1."
         ),
     ] = False,
+    log_events: Annotated[
+        bool,
+        typer.Option("--log-events", help="Print every proxy event as a JSON line on stdout."),
+    ] = False,
 ) -> None:
     """Run the proxy server (a drop-in for toxiproxy-server) until SIGINT or SIGTERM."""
     import random
@@ -112,6 +117,7 @@ def serve(
             seed=seed,
             allow_remote_upstreams=allow_remote_upstreams,
             ready=ready,
+            events=_event_log() if log_events else None,
         )
     except ChaoslabError as exc:
         raise _fail(str(exc)) from None
@@ -120,6 +126,24 @@ def serve(
     except KeyboardInterrupt:
         pass  # a second Ctrl-C while stopping: stop without a traceback
     console.print("chaoslab proxy stopped", highlight=False)
+
+
+def _event_log() -> EventBus:
+    """A bus whose events are printed as JSON lines (Toxiproxy logs JSON too)."""
+    import logging
+    import sys
+
+    from chaoslab.observe import EventBus, JsonLogHook
+
+    logger = logging.getLogger("chaoslab.proxy.events")
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    bus = EventBus()
+    bus.subscribe(JsonLogHook(logger))
+    return bus
 
 
 def _proxies_table(proxies: list[ProxyInfo]) -> Table:

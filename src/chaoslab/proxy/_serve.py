@@ -23,6 +23,7 @@ from chaoslab.errors import ConfigError
 from chaoslab.proxy._api_models import ApiError, load_json, populate_items
 
 if TYPE_CHECKING:
+    from chaoslab.observe import EventBus
     from chaoslab.proxy._server import ProxyServer
 
 __all__ = ["DEFAULT_PORT", "load_config", "load_config_text", "run", "serve"]
@@ -66,12 +67,14 @@ async def serve(
     ready: Callable[[str], None] | None = None,
     stop: asyncio.Event | None = None,
     server: ProxyServer | None = None,
+    events: EventBus | None = None,
 ) -> None:
     """Serve the API until `stop` is set (or SIGINT/SIGTERM arrives).
 
     `ready` is called with the API's URL once it listens (port 0 picks a free
     port, reported there). Pass `server` to put an API in front of an embedded
-    `ProxyServer` you own (it is left open); otherwise one is made and closed.
+    `ProxyServer` you own (it is left open); otherwise one is made (on the
+    bus `events`, default: the process-wide one) and closed.
     """
     from chaoslab.proxy._server import ProxyServer
 
@@ -87,7 +90,10 @@ async def serve(
         if server is not None:
             await _serve_api(server, configs, host=host, port=port, ready=ready, stop=stop)
             return
-        async with ProxyServer(seed=seed, allow_remote_upstreams=allow_remote_upstreams) as owned:
+        owned_server = ProxyServer(
+            seed=seed, allow_remote_upstreams=allow_remote_upstreams, events=events
+        )
+        async with owned_server as owned:
             await _serve_api(owned, configs, host=host, port=port, ready=ready, stop=stop)
     finally:
         for sig in installed:

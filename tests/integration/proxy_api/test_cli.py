@@ -182,3 +182,19 @@ def test_inspect_toggle_and_toxic_update(url: str, echo: int) -> None:
     assert (code, "enabled" in out) == (0, True)
     assert round_trip(port)[0] == b"ping"
     cli("delete", "insp", "--url", url)
+
+
+def test_serve_can_log_every_event_as_json(echo: int) -> None:
+    with chaoslab_serve("--log-events") as server:
+        created = httpx.post(
+            f"{server.url}/proxies", json={"name": "logged", "upstream": f"127.0.0.1:{echo}"}
+        ).json()
+        httpx.post(f"{server.url}/proxies/logged/toxics", json={"type": "latency"})
+        assert round_trip(int(created["listen"].rsplit(":", 1)[1]))[0] == b"ping"
+        code, output = server.stop()
+    assert code == 0
+    events = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    kinds = [e["kind"] for e in events]
+    assert kinds[:2] == ["proxy.created", "proxy.toxic_added"]
+    assert {"proxy.connection_opened", "proxy.toxic_applied"} <= set(kinds)
+    assert all(e["source"] == "proxy:logged" for e in events)
