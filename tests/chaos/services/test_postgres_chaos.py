@@ -136,3 +136,28 @@ def test_postgres_paused_client_times_out_instead_of_hanging_and_recovers_on_res
             assert conn.execute("select 'awake'").fetchone() == ("awake",)
     finally:
         pool.close()
+
+
+def test_connection_limit_hit_new_connections_rejected_at_once_with_clear_error(
+    postgres_factory: PostgresFactory,
+) -> None:
+    """Every connection slot is taken (max_connections=5): the next connection is refused
+    at once with a clear 'too many clients already', not left hanging; when a slot frees
+    up, connecting works again."""
+    server = postgres_factory(
+        settings={"max_connections": "5", "superuser_reserved_connections": "0"}
+    )
+    held = [psycopg.connect(server.url, autocommit=True) for _ in range(5)]
+    try:
+        with pytest.raises(psycopg.OperationalError, match="too many clients already"):
+            psycopg.connect(server.url, connect_timeout=5)
+
+        held.pop().close()
+
+        with psycopg.connect(server.url, connect_timeout=5) as conn:
+            assert conn.execute(
+                "select count(*) from pg_stat_activity where backend_type = 'client backend'"
+            ).fetchone() == (5,)
+    finally:
+        for conn in held:
+            conn.close()
