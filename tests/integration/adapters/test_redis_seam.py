@@ -103,9 +103,9 @@ def test_timeout_waits_on_the_clock_and_the_command_reached_the_server(
     clock = chaos.clock
     before = clock.now()
     # redis-py sends INCR as INCRBY: points name what goes on the wire.
-    with chaos.inject("redis.INCRBY counter", Timeout(after=1.5)):
-        with pytest.raises(redis.exceptions.TimeoutError, match="Timeout reading from socket"):
-            client.incr("counter")
+    timeout = chaos.inject("redis.INCRBY counter", Timeout(after=1.5))
+    with timeout, pytest.raises(redis.exceptions.TimeoutError, match="Timeout reading from socket"):
+        client.incr("counter")
     assert clock.now() - before == pytest.approx(1.5)
     # As with a real read timeout, the reply was lost, not the command.
     assert client.get("counter") == b"1"
@@ -156,9 +156,9 @@ def test_redis_own_retry_absorbs_a_single_dropped_connection(
     redis_url: str, chaos: FaultInjector
 ) -> None:
     pool = ChaosRedisPool.from_url(redis_url, injector=chaos, retry=Retry(NoBackoff(), 2))
-    with redis.Redis(connection_pool=pool) as client:
-        with chaos.inject("redis.GET *", ConnectionReset(), FirstN(1)):
-            assert client.get("missing") is None
+    reset = chaos.inject("redis.GET *", ConnectionReset(), FirstN(1))
+    with redis.Redis(connection_pool=pool) as client, reset:
+        assert client.get("missing") is None
     assert chaos.stats("redis.GET missing").calls == 2  # the failed try and the retry
     pool.disconnect()
 
@@ -207,9 +207,12 @@ def test_without_an_injector_the_pool_follows_the_current_one(redis_url: str) ->
     pool = ChaosRedisPool.from_url(redis_url, retry=Retry(NoBackoff(), 0))
     client = redis.Redis(connection_pool=pool)
     assert client.ping()  # no injector active: passes straight through
-    with chaos.activate(), chaos.inject("redis.PING", ConnectionRefused()):
-        with pytest.raises(redis.exceptions.ConnectionError):
-            client.ping()
+    with (
+        chaos.activate(),
+        chaos.inject("redis.PING", ConnectionRefused()),
+        pytest.raises(redis.exceptions.ConnectionError),
+    ):
+        client.ping()
     assert client.ping()
     pool.disconnect()
 
