@@ -76,7 +76,14 @@ class ToxicInfo:
 
 @dataclass(frozen=True, slots=True)
 class ProxyInfo:
-    """A proxy as the server reported it (a snapshot; `refresh()` gets a new one)."""
+    """A proxy as the server reported it (a snapshot; `refresh()` gets a new one).
+
+    Example:
+        >>> info = ProxyInfo.from_dict({"name": "redis", "listen": "127.0.0.1:26379",
+        ...     "upstream": "127.0.0.1:6379", "enabled": True, "toxics": []})
+        >>> info.host, info.port
+        ('127.0.0.1', 26379)
+    """
 
     name: str
     listen: str

@@ -51,7 +51,15 @@ class RemoteProxy(
     _RemoteBase,
     ToxicHelpers[AbstractContextManager[ToxicInfo], AbstractContextManager["RemoteProxy"]],
 ):
-    """A proxy on a running server, driven synchronously."""
+    """A proxy on a running server, driven synchronously.
+
+    Example:
+        >>> proxy = ProxyClient().get("redis")  # doctest: +SKIP
+        >>> with proxy.latency(100, jitter=10), proxy.bandwidth(50, stream="upstream"):
+        ...     ...  # doctest: +SKIP
+        >>> proxy.add_toxic("timeout", attributes={"timeout": 500}).name  # doctest: +SKIP
+        'timeout_downstream'
+    """
 
     def __init__(self, client: ProxyClient, info: ProxyInfo) -> None:
         super().__init__(info)
@@ -153,7 +161,14 @@ class AsyncRemoteProxy(
         AbstractAsyncContextManager[ToxicInfo], AbstractAsyncContextManager["AsyncRemoteProxy"]
     ],
 ):
-    """A proxy on a running server, driven from asyncio (same methods, awaited)."""
+    """A proxy on a running server, driven from asyncio (same methods, awaited).
+
+    Example:
+        >>> async def slow_redis(client):
+        ...     proxy = await client.get("redis")
+        ...     async with proxy.latency(100, jitter=10):
+        ...         ...
+    """
 
     def __init__(self, client: AsyncProxyClient, info: ProxyInfo) -> None:
         super().__init__(info)

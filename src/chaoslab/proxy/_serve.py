@@ -75,6 +75,10 @@ async def serve(
     port, reported there). Pass `server` to put an API in front of an embedded
     `ProxyServer` you own (it is left open); otherwise one is made (on the
     bus `events`, default: the process-wide one) and closed.
+
+    Example:
+        >>> async def api_for(server, stop):
+        ...     await serve(port=0, server=server, stop=stop, ready=print)
     """
     from chaoslab.proxy._server import ProxyServer
 

@@ -190,11 +190,13 @@ def _refs(node: Any) -> list[str]:
     "module",
     [
         "chaoslab.proxy._api",
+        "chaoslab.proxy._api_http",
         "chaoslab.proxy._api_models",
         "chaoslab.proxy._api_openapi",
         "chaoslab.proxy._api_state",
         "chaoslab.proxy._client",
         "chaoslab.proxy._client_core",
+        "chaoslab.proxy._client_proxy",
         "chaoslab.proxy._client_toxics",
         "chaoslab.proxy._serve",
     ],
