@@ -6,8 +6,11 @@ Everything on 127.0.0.1. The upstream server, chaoslab's proxy and Toxiproxy
 each run in their own process; the client runs here with blocking sockets.
 Rows: bulk throughput (MB/s), small round trips (p50/p99 µs), latency toxic
 accuracy at 10 and 100 ms, and idle connections held with memory per
-connection. Ratios are printed against the direct connection and Toxiproxy,
-measured in the same run. Bounded: about a minute.
+connection. `chaoslab` is the embedded ProxyServer on uvloop in its own
+process; `serve` is `chaoslab proxy serve` driven through its HTTP API, like
+`toxiproxy` (the real toxiproxy-server). Ratios are printed against the
+direct connection and Toxiproxy, measured in the same run. Bounded: about a
+minute. The machine is shared: run it 2-3 times and take the median.
 """
 
 from __future__ import annotations
@@ -147,15 +150,18 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-class Toxiproxy:
-    def __init__(self, upstream: int) -> None:
+class HttpProxy:
+    """A proxy server driven through Toxiproxy's HTTP API, in its own process."""
+
+    def __init__(self, command: list[str], upstream: int) -> None:
         self.api = free_port()
         self.proc = subprocess.Popen(
-            [str(TOXIPROXY), "-host", "127.0.0.1", "-port", str(self.api)],
+            [*command, "-host" if command[0] == str(TOXIPROXY) else "--host", "127.0.0.1",
+             "-port" if command[0] == str(TOXIPROXY) else "--port", str(self.api)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             env={**os.environ, "LOG_LEVEL": "error"},
         )  # fmt: skip
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 20
         while True:
             try:
                 self.call("GET", "/version")
@@ -311,13 +317,16 @@ def run(args: argparse.Namespace) -> None:
     server = Child([sys.executable, str(HERE), "--role", "server"])
     chaos = Child([sys.executable, str(HERE), "--role", "chaoslab", "--loop", args.loop,
                    "--upstream", str(server.port)])  # fmt: skip
-    toxi = Toxiproxy(server.port) if TOXIPROXY.exists() else None
+    toxi = HttpProxy([str(TOXIPROXY)], server.port) if TOXIPROXY.exists() else None
+    cli = shutil.which("chaoslab") or str(Path(sys.executable).with_name("chaoslab"))
+    serve = HttpProxy([cli, "proxy", "serve"], server.port) if Path(cli).exists() else None
     results: dict[str, dict[str, Any]] = {}
     try:
         with socat(server.port) as socat_port:
             targets: dict[str, int | None] = {
                 "direct": server.port,
                 "chaoslab": chaos.port,
+                "serve": serve.port if serve else None,
                 "toxiproxy": toxi.port if toxi else None,
                 "socat": socat_port,
             }
@@ -328,6 +337,7 @@ def run(args: argparse.Namespace) -> None:
                 results[name] = {"mbps": bulk(port), "p50": pct(rtt, 0.5), "p99": pct(rtt, 0.99)}
         for name, target, pid in (
             ("chaoslab", chaos, chaos.proc.pid),
+            ("serve", serve, serve.proc.pid if serve else 0),
             ("toxiproxy", toxi, toxi.proc.pid if toxi else 0),
         ):
             if target is None:
@@ -340,8 +350,9 @@ def run(args: argparse.Namespace) -> None:
             results[name]["idle"] = idle(target.port, pid, conns)
     finally:
         chaos.stop()
-        if toxi:
-            toxi.stop()
+        for proc in (toxi, serve):
+            if proc is not None:
+                proc.stop()
         server.stop()
     report(results, conns, args.loop, time.monotonic() - started)
 
@@ -358,7 +369,7 @@ def report(results: dict[str, dict[str, Any]], conns: int, loop: str, took: floa
     if "socat" not in results:
         print("socat: not installed (apt-get install socat), row skipped")
     print("\nlatency toxic (downstream), round trip in ms: requested -> p50 / p99 (p99 overshoot)")
-    for name in ("chaoslab", "toxiproxy"):
+    for name in ("chaoslab", "serve", "toxiproxy"):
         row = results.get(name)
         if row is None:
             continue
@@ -366,7 +377,7 @@ def report(results: dict[str, dict[str, Any]], conns: int, loop: str, took: floa
             p50, p99 = row[f"lat{ms}"]
             print(f"{name:<10} {ms:>4} ms -> {p50:7.2f} / {p99:7.2f}  (+{p99 - ms:.2f} ms)")
     print(f"\nidle connections (asked {conns}; fd limit allows 2 per connection in the proxy)")
-    for name in ("chaoslab", "toxiproxy"):
+    for name in ("chaoslab", "serve", "toxiproxy"):
         row = results.get(name)
         if row is not None:
             held, kib = row["idle"]
