@@ -33,7 +33,9 @@ Fields that may be unknown are `null`, never absent.
 - `schema`: 1 (bumped on incompatible changes).
 - `version`: chaoslab's version. `seed`: the run's seed or null.
 - `started_at`: ISO 8601 of t = 0. `duration`: seconds (clock).
-- `dry`: null or the `--dry` mode. `interrupted_by`: null or "SIGINT"/"SIGTERM".
+- `dry`: null or the `--dry` mode. `interrupted_by`: null or "SIGINT"/"SIGTERM"
+  ("cancelled" when the caller cancelled the run). `error`: null, or the
+  unexpected error that aborted the run (`"ExcType: message"`).
 - `strategies`: `{hypothesis, rollbacks, hypothesis_frequency, fail_fast}`.
 - `timeline`: one `TimelineEntry` per activity run: `{name, type: "probe"|
   "action", phase: "hypothesis-before"|"hypothesis-during"|
@@ -242,6 +244,7 @@ class ChaoslabSection(TypedDict):
     duration: float
     dry: str | None
     interrupted_by: str | None
+    error: NotRequired[str | None]
     strategies: Strategies
     timeline: list[TimelineEntry]
     loads: list[LoadSeries]

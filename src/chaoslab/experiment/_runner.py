@@ -104,6 +104,7 @@ class Runner:
         self.status: Status = "completed"
         self.deviated = False
         self.stop_reason: str | None = None
+        self.error: str | None = None
         self.phase = "starting"
         self.steady_states: dict[str, Any] = {"before": None, "after": None, "during": []}
         self.run_records: list[dict[str, Any]] = []
@@ -223,6 +224,10 @@ class Runner:
             task = asyncio.current_task()
             if task is not None:
                 task.uncancel()  # so that the rollbacks and the cleanup can still await
+            if self._main is not None:
+                # Let the method's own `finally` blocks (fault removals) finish first.
+                self._main.cancel()
+                await asyncio.gather(self._main, return_exceptions=True)
             self.stop_reason = self.stop_reason or "cancelled"
             self.status = "interrupted"
             return True
@@ -241,11 +246,7 @@ class Runner:
         except Exception as exc:  # noqa: BLE001 - any unexpected error is Chaos Toolkit's `aborted`
             _log.exception("experiment aborted")
             self.status = "aborted"
-            self.ctx.events.emit(
-                ExperimentEnded(
-                    at=self.clock.now(), source=f"error: {exc}", status="aborted", deviated=False
-                )
-            )
+            self.error = f"{type(exc).__name__}: {exc}"
         finally:
             await cancel_and_wait(helpers)
         if self.stop_reason is not None:
@@ -394,6 +395,7 @@ class Runner:
             duration=duration,
             dry=self.options.dry,
             interrupted_by=self.stop_reason if self.status == "interrupted" else None,
+            error=self.error,
             strategies={
                 "hypothesis": self.hypothesis_strategy,
                 "rollbacks": self.rollback_strategy,

@@ -265,3 +265,21 @@ async def test_cancellation_from_outside_still_rolls_back_and_journals(tmp_path:
     assert journal["status"] == "interrupted"
     assert journal["chaoslab"]["interrupted_by"] == "cancelled"
     assert _system.calls == ["rolled-back"]
+
+
+def test_unexpected_error_aborts_and_says_why() -> None:
+    doc = experiment() | {
+        "extensions": [
+            {
+                "name": "chaoslab",
+                "loads": [{"target": f"{SYSTEM}:no_such_function", "duration": 10}],
+            }
+        ]
+    }
+    journal = run(doc)
+    assert journal["status"] == "aborted"
+    assert journal["chaoslab"].get("error") == (
+        f"ExperimentError: '{SYSTEM}:no_such_function' is not an async function"
+    )
+    assert journal["run"] == []
+    assert _system.calls == ["rolled-back"]  # aborted runs roll back under `default`
