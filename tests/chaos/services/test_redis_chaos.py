@@ -48,7 +48,8 @@ def test_redis_timing_out_when_paused_restore_returns_none_instead_of_hanging(
     redis_factory: RedisFactory,
 ) -> None:
     """Redis stops answering (SIGSTOP: the socket stays open): the client times out,
-    restore returns None, and the same client works again once Redis resumes."""
+    restore returns None and save returns False instead of hanging; once Redis resumes,
+    the same client works again."""
     server = redis_factory()
     store = CheckpointStore(fast_client(server.url, timeout=0.2))
     assert store.save("session-2", {"step": 1})
@@ -58,8 +59,11 @@ def test_redis_timing_out_when_paused_restore_returns_none_instead_of_hanging(
         assert store.save("session-2", {"step": 2}) is False
 
     assert [type(e) for e in store.errors] == [redis.TimeoutError, redis.TimeoutError]
-    # The timed-out connection was dropped; the next call opens a fresh one.
-    assert store.restore("session-2") == {"step": 1}
+    # The timed-out connections were dropped; the next call opens a fresh one. The save
+    # that timed out may still have landed once Redis resumed: its outcome is unknown to
+    # the client, so either state is legitimate here (but never None, never an error).
+    assert store.restore("session-2") in ({"step": 1}, {"step": 2})
+    assert len(store.errors) == 2
 
 
 def test_redis_killed_and_restarted_no_acknowledged_write_lost_and_client_resumes(
