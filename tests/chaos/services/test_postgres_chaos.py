@@ -73,7 +73,7 @@ def test_postgres_unavailable_gives_clear_error_not_hang_and_pool_recovers_when_
 
         with pool.connection(timeout=10) as conn:
             assert conn.execute("select 41 + 1").fetchone() == (42,)
-        assert pool.get_stats()["connections_errors"] >= 1  # it really tried while down
+        assert pool.get_stats().get("connections_errors", 0) >= 1  # it really tried while down
     finally:
         pool.close()
 
@@ -100,7 +100,7 @@ def test_connection_killed_mid_transaction_rolls_back_leaves_no_partial_write_an
             with pool.connection(timeout=5) as conn:
                 assert conn.info.backend_pid != victim
                 assert conn.execute("select count(*) from accounts").fetchone() == (2,)
-            assert pool.get_stats()["returns_bad"] == 1
+            assert pool.get_stats().get("returns_bad", 0) == 1
         finally:
             pool.close()
 
