@@ -15,9 +15,13 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from chaoslab.proxy._client import ProxyClient
 from tests.integration.proxy_api._support import (
     REPO,
     chaoslab_serve,
+    echo_server,
+    refuses,
+    round_trip,
     toxiproxy_binary,
     toxiproxy_serve,
 )
@@ -125,3 +129,25 @@ def test_the_error_body_is_toxiproxys(
     assert errors
     for status, body in errors:
         assert body in (ERROR, POPULATE_ERROR, "text: 404 page not found"), status
+
+
+def test_the_chaoslab_client_drives_toxiproxy_server_too() -> None:
+    assert BINARY is not None
+    with (
+        echo_server() as echo,
+        toxiproxy_serve(BINARY) as toxiproxy,
+        ProxyClient(toxiproxy.url) as client,
+    ):
+        proxy = client.create("go_echo", upstream=f"127.0.0.1:{echo}")
+        assert round_trip(proxy.port)[0] == b"ping"
+        with proxy.latency(150):
+            assert round_trip(proxy.port)[1] >= 0.15
+        with proxy.down():
+            assert refuses(proxy.port)
+        proxy.add_toxic("limit_data", attributes={"bytes": 2})
+        assert client.get("go_echo").toxics[0].attributes == {"bytes": 2}
+        client.reset()
+        assert client.get("go_echo").toxics == ()
+        assert client.version() == "v2.12.0"
+        client.delete("go_echo")
+        assert refuses(proxy.port)
