@@ -339,7 +339,59 @@ keys = st.sampled_from(
         "strategy",
     ]
 )
-activity_like = st.dictionaries(keys, json_values, max_size=6)
+providers = st.fixed_dictionaries(
+    {"type": st.sampled_from(["python", "process", "http", "chaoslab", "nope"])},
+    optional={
+        "module": st.sampled_from(["proxy", "services", "inject", "load", "metrics", "x"]),
+        "func": st.sampled_from(
+            [
+                "add_toxic",
+                "remove_toxic",
+                "kill",
+                "pause",
+                "add_fault",
+                "start",
+                "stop",
+                "error_rate",
+                "percentile",
+                "y",
+            ]
+        ),
+        "arguments": st.dictionaries(
+            keys
+            | st.sampled_from(
+                [
+                    "proxy",
+                    "service",
+                    "fault",
+                    "schedule",
+                    "duration",
+                    "ramp",
+                    "attributes",
+                    "target",
+                    "rate",
+                    "mode",
+                    "window",
+                    "p",
+                    "users",
+                ]
+            ),
+            json_values,
+            max_size=5,
+        ),
+        "url": json_values,
+        "path": json_values,
+        "timeout": json_values,
+    },
+)
+activity_like = st.dictionaries(keys, json_values, max_size=6) | st.fixed_dictionaries(
+    {
+        "type": st.sampled_from(["action", "probe"]),
+        "name": st.text(max_size=5),
+        "provider": providers,
+    },
+    optional={"tolerance": json_values, "pauses": json_values, "background": json_values},
+)
 documents = st.fixed_dictionaries(
     {},
     optional={
@@ -368,7 +420,7 @@ documents = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents)
 def test_fuzzed_documents_raise_only_config_error(doc: dict[str, Any]) -> None:
     found: tuple[tuple[str, str], ...] = ()
