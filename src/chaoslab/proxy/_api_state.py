@@ -67,17 +67,8 @@ def toxic_types() -> frozenset[str]:
 
 
 def stats_dict(proxy: Any) -> dict[str, Any]:
-    """A proxy's statistics as plain JSON data."""
-    stats = proxy.stats
-    if hasattr(stats, "to_dict"):
-        data: dict[str, Any] = dict(stats.to_dict())
-    elif isinstance(stats, dict):
-        data = dict(stats)
-    else:
-        import dataclasses
-
-        data = dataclasses.asdict(stats)
-    return {"name": proxy.name, **data}
+    """A proxy's statistics as plain JSON data, with its name."""
+    return {"name": proxy.name, **proxy.stats.to_dict()}
 
 
 def event_dicts(server: ProxyServer, *, kind: str = "", since: float = -math.inf) -> list[Any]:
