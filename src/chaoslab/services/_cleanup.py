@@ -23,6 +23,7 @@ import ctypes
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import threading
 from collections.abc import Callable
@@ -51,6 +52,7 @@ _installed = False
 _previous: dict[int, signal.Handlers | Callable[[int, FrameType | None], object] | int | None] = {}
 
 _PR_SET_PDEATHSIG = 1
+_PROC = Path("/proc")
 
 
 def kill_all() -> None:
@@ -67,22 +69,37 @@ def kill_all() -> None:
     _watchdog.shutdown()
 
 
-def descendants(pid: int) -> list[int]:
-    """Every live descendant of `pid` (Linux: read from /proc; elsewhere: none known)."""
+def _children_by_parent() -> dict[int, list[int]]:
     children: dict[int, list[int]] = {}
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return []
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue  # exited while we looked
-        # The command name is in parentheses and may hold spaces: split after it.
-        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
+    if _PROC.is_dir():
+        for entry in _PROC.iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # exited while we looked
+            # The command name is in parentheses and may hold spaces: split after it.
+            ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
+            children.setdefault(ppid, []).append(int(entry.name))
+        return children
+    # No /proc (macOS, BSD): ask ps, which every POSIX system has.
+    listing = subprocess.run(
+        ["ps", "-A", "-o", "pid=", "-o", "ppid="],  # noqa: S607 - ps from PATH, fixed args
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=10,
+    ).stdout
+    for line in listing.splitlines():
+        pid, ppid = (int(n) for n in line.split())
+        children.setdefault(ppid, []).append(pid)
+    return children
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live descendant of `pid` (from /proc on Linux, from `ps` elsewhere)."""
+    children = _children_by_parent()
     found: list[int] = []
     stack = list(children.get(pid, []))
     while stack:

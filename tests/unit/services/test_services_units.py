@@ -25,6 +25,7 @@ from chaoslab.services import (
     RedisPong,
     ServiceKilled,
     ServiceStarted,
+    _cleanup,
     free_port,
     service_user,
 )
@@ -152,7 +153,13 @@ def test_database_names_are_validated_before_any_sql(tmp_path: Path) -> None:
     assert server.state == "new"
 
 
-def test_descendants_finds_grandchildren() -> None:
+@pytest.mark.parametrize("source", ["proc", "ps"])
+def test_descendants_finds_grandchildren(
+    source: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The process tree, read from /proc (Linux) or from `ps` (systems without /proc)."""
+    if source == "ps":
+        monkeypatch.setattr(_cleanup, "_PROC", tmp_path / "no-proc")
     script = (
         "import subprocess, sys, time; "
         "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)']); "
