@@ -3,7 +3,13 @@
 from chaoslab.inject._apply import GENERIC_FAULTS, apply_async, apply_sync, exception_for
 from chaoslab.inject._events import FaultInjected, InjectionAdded, InjectionRemoved
 from chaoslab.inject._injector import FaultInjector, Injection, PointStats
-from chaoslab.inject._points import Block, InjectionPoint, current_injector, injectable
+from chaoslab.inject._points import (
+    Block,
+    InjectionPoint,
+    current_injector,
+    declare_family,
+    injectable,
+)
 
 __all__ = [
     "GENERIC_FAULTS",
@@ -18,6 +24,7 @@ __all__ = [
     "apply_async",
     "apply_sync",
     "current_injector",
+    "declare_family",
     "exception_for",
     "injectable",
 ]
