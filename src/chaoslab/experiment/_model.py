@@ -51,6 +51,7 @@ __all__ = [
     "GuardRailSpec",
     "HttpProvider",
     "Hypothesis",
+    "HypothesisProbe",
     "JsonPathTolerance",
     "MethodItem",
     "Pauses",
@@ -79,20 +80,18 @@ def _dashed(name: str) -> str:
     return name.replace("_", "-")
 
 
+class HypothesisProbe(Activity):
+    """A hypothesis probe: an activity whose tolerance is required."""
+
+    tolerance: Tolerance
+
+
 class Hypothesis(Frozen):
     """The steady-state hypothesis: probes, each with a tolerance."""
 
     title: NonEmpty
-    probes: list[Activity] = Field(default_factory=list)
+    probes: list[HypothesisProbe] = Field(default_factory=list)
     controls: list[Any] | None = None
-
-    @field_validator("probes")
-    @classmethod
-    def _tolerances(cls, probes: list[Activity]) -> list[Activity]:
-        missing = [p.name for p in probes if p.tolerance is None]
-        if missing:
-            raise ValueError(f"hypothesis probes need a tolerance: {', '.join(missing)}")
-        return probes
 
 
 # -- runtime -----------------------------------------------------------------

@@ -116,7 +116,7 @@ def test_invalid_file_reports_every_problem_with_its_path() -> None:
     found = problems(FILES / "invalid.yaml")
     assert found["title"].startswith("String should have at least 1 character")
     assert "tags[1]" in found
-    assert "tolerance" in found["steady-state-hypothesis.probes"]
+    assert found["steady-state-hypothesis.probes[0].tolerance"] == "required"
     assert found["method[0].provider"].startswith("unknown type 'carrier-pigeon'; allowed: python")
     assert found["method[1].provider.timout"].startswith("unknown key; allowed here:")
     assert "timeout" in found["method[1].provider.timout"]
