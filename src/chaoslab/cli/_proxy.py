@@ -108,6 +108,12 @@ def serve(
 
     def ready(url: str) -> None:
         console.print(f"chaoslab proxy API listening on {url} (seed {seed})", highlight=False)
+        if not _is_loopback(host):
+            err_console.print(
+                f"[yellow]warning:[/yellow] the API on {host} is reachable from other machines; "
+                "anyone who reaches it can create proxies on this one",
+                highlight=False,
+            )
 
     try:
         run(
@@ -126,6 +132,17 @@ def serve(
     except KeyboardInterrupt:
         pass  # a second Ctrl-C while stopping: stop without a traceback
     console.print("chaoslab proxy stopped", highlight=False)
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _event_log() -> EventBus:
