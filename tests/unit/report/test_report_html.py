@@ -139,3 +139,16 @@ def test_write_report_and_cli(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "no such journal file" in " ".join(result.output.split())
     assert "Traceback" not in result.output
+
+
+def test_open_fault_window_and_several_loads() -> None:
+    journal = sample_journal()
+    journal["chaoslab"]["fault_windows"][1]["end"] = None  # never removed before the end
+    second = dict(journal["chaoslab"]["loads"][0], name="admin")
+    journal["chaoslab"]["loads"].append(second)
+    page = render_html(journal)
+    assert "Load “admin”" in page
+    assert page.count('data-chart="latency"') == 2
+    # The open window is shaded to the end of the run: 35 s to 60 s of 60 s.
+    widths = re.findall(r'class="fault-window" x="[^"]+" y="\d+" width="([^"]+)"', page)
+    assert f"{880 * 25 / 60:.1f}" in widths
