@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,6 @@ from chaoslab.experiment._model import (
     Experiment,
     ProcessProvider,
     PythonProvider,
-    Ref,
 )
 from chaoslab.experiment._prov_ctk import process_problems, signature_problems
 from chaoslab.experiment._registry import ProviderRegistry, default_registry
@@ -162,12 +162,35 @@ def _settings(raw: Mapping[str, Any]) -> tuple[ChaoslabSettings, Problems]:
     return ChaoslabSettings(), []
 
 
-def _ref_problems(experiment: Experiment) -> Problems:
+def _ref_problems(document: Mapping[str, Any]) -> Problems:
+    """`ref`s must name a method activity or a hypothesis probe (read from the document)."""
+    names = {
+        item.get("name")
+        for path, item, _ in _activities(document)
+        if isinstance(item, dict) and not path.startswith("rollbacks") and "tolerance" not in path
+    }
+    method = document.get("method")
     return [
-        (f"method[{i}].ref", f"no method activity or hypothesis probe is named {item.ref!r}")
-        for i, item in enumerate(experiment.method)
-        if isinstance(item, Ref) and experiment.activity(item.ref) is None
+        (f"method[{i}].ref", f"no method activity or hypothesis probe is named {item['ref']!r}")
+        for i, item in enumerate(method if isinstance(method, list) else [])
+        if isinstance(item, dict)
+        and isinstance(item.get("ref"), str)
+        and item["ref"]
+        and item["ref"] not in names
     ]
+
+
+def _in_document_order(document: Mapping[str, Any], problems: Problems) -> Problems:
+    keys = list(document)
+
+    def order(problem: tuple[str, str]) -> tuple[int, list[tuple[int, str]]]:
+        path = problem[0]
+        head = re.split(r"[.\[]", path, maxsplit=1)[0]
+        rank = keys.index(head) if head in keys else len(keys)
+        parts = [(int(p), "") if p.isdigit() else (-1, p) for p in re.split(r"[.\[\]]+", path)]
+        return rank, parts
+
+    return sorted(dict.fromkeys(problems), key=order)
 
 
 def notes_for(raw: Mapping[str, Any]) -> list[str]:
@@ -205,10 +228,9 @@ def load_experiment(
     found, plans = _provider_checks(document, registry, check_imports=check_imports)
     problems += found
     problems += blast_problems(settings.blast_radius, plans)
-    if experiment is not None:
-        problems += _ref_problems(experiment)
+    problems += _ref_problems(document)
     if problems or experiment is None:
-        raise ConfigError(problems)
+        raise ConfigError(_in_document_order(document, problems))
     loaded = experiment.model_copy(update={"chaoslab": settings})
     loaded._raw = raw
     loaded._notes = notes_for(raw)

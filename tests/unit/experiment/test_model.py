@@ -114,6 +114,8 @@ def test_var_file_yaml_replaces_secret_groups(tmp_path: Path) -> None:
 
 def test_invalid_file_reports_every_problem_with_its_path() -> None:
     found = problems(FILES / "invalid.yaml")
+    assert len(found) == 11
+    assert list(found)[:3] == ["title", "tags[1]", "steady-state-hypothesis.probes[0].tolerance"]
     assert found["title"].startswith("String should have at least 1 character")
     assert "tags[1]" in found
     assert found["steady-state-hypothesis.probes[0].tolerance"] == "required"
@@ -121,6 +123,7 @@ def test_invalid_file_reports_every_problem_with_its_path() -> None:
     assert found["method[1].provider.timout"].startswith("unknown key; allowed here:")
     assert "timeout" in found["method[1].provider.timout"]
     assert "greater than 0" in found["method[2].provider.arguments.rate"]
+    assert "'nowhere'" in found["method[3].ref"]
     assert "greater than or equal to 0" in found["method[4].pauses.before"]
     assert "not an executable" in found["method[4].provider.path"]
     assert (
