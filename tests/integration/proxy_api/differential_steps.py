@@ -35,6 +35,19 @@ def proxy(name: str, **extra: Any) -> bytes:
     return j({"name": name, "upstream": UP, "listen": "127.0.0.1:0", **extra})
 
 
+# Every Toxiproxy toxic type with each of its attributes set: the reply's
+# attribute names must be Toxiproxy's.
+TOXIPROXY_TYPES: tuple[tuple[str, dict[str, int]], ...] = (
+    ("latency", {"latency": 10, "jitter": 2}),
+    ("bandwidth", {"rate": 100}),
+    ("slow_close", {"delay": 10}),
+    ("timeout", {"timeout": 10}),
+    ("reset_peer", {"timeout": 10}),
+    ("slicer", {"average_size": 10, "size_variation": 2, "delay": 5}),
+    ("limit_data", {"bytes": 10}),
+    ("noop", {}),
+)
+
 STEPS: tuple[Step, ...] = (
     Step("version", "GET", "/version"),
     Step("list-empty", "GET", "/proxies"),
@@ -165,7 +178,28 @@ STEPS: tuple[Step, ...] = (
     Step("toxic-update-missing", "PATCH", "/proxies/a/toxics/nope", j({})),
     Step("toxic-update-missing-garbage", "PATCH", "/proxies/a/toxics/nope", b"garb"),
     Step("toxic-put", "PUT", "/proxies/a/toxics/latency_downstream", j({})),
+    *(
+        Step(
+            f"toxic-type-{kind}",
+            "POST",
+            "/proxies/a/toxics",
+            j(
+                {
+                    "type": kind,
+                    "name": f"tt-{kind}",
+                    "stream": "upstream",
+                    "toxicity": 0.25,
+                    "attributes": attributes,
+                }
+            ),
+        )
+        for kind, attributes in TOXIPROXY_TYPES
+    ),
     Step("proxy-with-toxics", "GET", "/proxies/a"),
+    *(
+        Step(f"toxic-type-{kind}-delete", "DELETE", f"/proxies/a/toxics/tt-{kind}")
+        for kind, _ in TOXIPROXY_TYPES
+    ),
     Step("toxic-delete", "DELETE", "/proxies/a/toxics/latency_downstream"),
     Step("toxic-delete-again", "DELETE", "/proxies/a/toxics/latency_downstream"),
     Step("toxic-delete-missing-proxy", "DELETE", "/proxies/zz/toxics/x"),
