@@ -260,8 +260,7 @@ class LoadRun:
                     mode=gen.mode.describe(),
                 )
             )
-            worker = self._open_worker if isinstance(gen.mode, OpenLoop) else self._closed_worker
-            await asyncio.gather(*(worker(call) for _ in range(gen.mode.concurrency)))
+            await self._run_workers(call)
         self._end = self.clock.now()
         if isinstance(gen.mode, OpenLoop) and not self._stopping:
             self._count_unsent(gen.mode.profile)
@@ -283,6 +282,17 @@ class LoadRun:
             )
         )
         return result
+
+    async def _run_workers(self, call: Call) -> None:
+        worker = self._open_worker if isinstance(self.gen.mode, OpenLoop) else self._closed_worker
+        tasks = [asyncio.ensure_future(worker(call)) for _ in range(self.gen.mode.concurrency)]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            # If one worker failed, none may outlive the run (and its session).
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     def _may_start(self) -> bool:
         return (

@@ -174,7 +174,7 @@ class HttpTarget:
                     async with client.request(method, url, data=body) as response:
                         await response.read()
                         status = response.status
-                except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                except Exception as exc:  # noqa: BLE001 - any failure of a request is data
                     return error_kind(exc)
                 return None if status in ok else f"HTTP {status}"
 

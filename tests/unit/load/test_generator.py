@@ -2,6 +2,7 @@
 
 import math
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 
@@ -243,3 +244,38 @@ def test_sync_run_in_a_new_event_loop() -> None:
     )
     assert result.overall.requests == 50
     assert result.to_dict(offset=10.0)["slices"][0]["t"] == 10.0
+
+
+async def test_a_failing_worker_takes_the_others_down_with_it() -> None:
+    # A target whose call wrapper itself breaks (not the request: the
+    # plumbing) ends the run with the error, and no worker outlives it.
+    clock = VirtualClock(autojump=True)
+    started: list[int] = []
+
+    class Broken:
+        name = "broken"
+
+        def check(self, *, allow_remote: bool = False) -> None: ...
+
+        def session(self, *, concurrency: int, request_timeout: float, clock: object) -> Any:
+            import contextlib
+
+            @contextlib.asynccontextmanager
+            async def opened() -> Any:
+                async def call() -> str | None:
+                    started.append(1)
+                    if len(started) == 3:
+                        raise RuntimeError("plumbing")
+                    await clock_.sleep_async(0.5)
+                    return None
+
+                yield call
+
+            return opened()
+
+    clock_ = clock
+    gen = LoadGenerator(Broken(), ClosedLoop(users=4), duration=60, clock=clock)
+    with pytest.raises(RuntimeError, match="plumbing"):
+        await gen.run_async()
+    await clock.sleep_async(5.0)
+    assert len(started) == 4  # the three others were cancelled, not left running
