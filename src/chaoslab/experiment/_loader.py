@@ -167,7 +167,10 @@ def _ref_problems(document: Mapping[str, Any]) -> Problems:
     names = {
         item.get("name")
         for path, item, _ in _activities(document)
-        if isinstance(item, dict) and not path.startswith("rollbacks") and "tolerance" not in path
+        if isinstance(item, dict)
+        and isinstance(item.get("name"), str)
+        and not path.startswith("rollbacks")
+        and "tolerance" not in path
     }
     method = document.get("method")
     return [
