@@ -24,6 +24,8 @@ from typing import Any, ClassVar, Literal
 from pydantic import ConfigDict, Field, field_validator, model_validator
 from pydantic.dataclasses import dataclass
 
+from chaoslab.faults._friendly import name_fields_in_errors
+
 __all__ = [
     "ConnectionRefused",
     "ConnectionReset",
@@ -271,3 +273,6 @@ FAULT_TYPES: dict[str, type[Fault]] = {
         DropMidStream,
     )
 }
+
+for _cls in FAULT_TYPES.values():
+    name_fields_in_errors(_cls)

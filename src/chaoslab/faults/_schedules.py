@@ -22,6 +22,8 @@ from typing import ClassVar
 from pydantic import ConfigDict, Field, model_validator
 from pydantic.dataclasses import dataclass
 
+from chaoslab.faults._friendly import name_fields_in_errors
+
 __all__ = [
     "AfterN",
     "AllOf",
@@ -256,3 +258,7 @@ class Not(Schedule):
     def describe(self) -> str:
         """`not (...)`."""
         return f"not ({self.part.describe()})"
+
+
+for _cls in (Probability, FirstN, AfterN, EveryNth, Window, Ramp, AllOf, AnyOf, Not):
+    name_fields_in_errors(_cls)

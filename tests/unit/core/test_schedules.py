@@ -129,7 +129,7 @@ def test_descriptions(schedule: Schedule, text: str) -> None:
     ],
 )
 def test_bad_values_name_the_field(build: object, field: str) -> None:
-    with pytest.raises(ValueError, match=rf"(?m)^{field}\b"):
+    with pytest.raises(ValueError, match=rf"(?m)^\w+\.{field}: "):
         build()  # type: ignore[operator]
 
 
