@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -60,11 +59,10 @@ from chaoslab.proxy._api_state import (
 from chaoslab.proxy._errors import ProxyNotFound
 
 if TYPE_CHECKING:
+    from chaoslab.proxy._proxy import Proxy
     from chaoslab.proxy._server import ProxyServer
 
 __all__ = ["ROUTES", "TOXIPROXY_API_VERSION", "Route", "build_app", "openapi_document"]
-
-_log = logging.getLogger("chaoslab.proxy.api")
 
 # The Toxiproxy release whose API this one reproduces; `GET /version` reports it
 # with chaoslab's own version as semver build metadata.
@@ -92,7 +90,7 @@ class _Api:
         self.server = server
         self.lock = asyncio.Lock()
 
-    def proxy(self, request: web.Request) -> Any:
+    def proxy(self, request: web.Request) -> Proxy:
         name = request.match_info["proxy"]
         try:
             return self.server.get(name)
@@ -174,19 +172,23 @@ async def _list_toxics(api: _Api, request: web.Request) -> web.Response:
     return _json(proxy_dict(api.proxy(request))["toxics"])
 
 
-def _toxic_request(api: _Api, proxy: Any, body: ToxicCreateBody) -> dict[str, Any]:
-    """Check a toxic creation in Toxiproxy's order: stream, type, duplicate name."""
+def _toxic_request(proxy: Proxy, body: ToxicCreateBody) -> tuple[str, dict[str, Any]]:
+    """Check a toxic creation in Toxiproxy's order: stream, type, duplicate name.
+
+    Returns the type and the keyword arguments of `Proxy.add_toxic`, which
+    validates the attributes and toxicity itself.
+    """
     stream = (body.stream if body.stream is not None else "downstream").lower()
     if stream not in ("upstream", "downstream"):
         raise ApiError(400, "stream was invalid, can be either upstream or downstream")
     types = toxic_types()
-    if body.type not in types:
+    if body.type is None or body.type not in types:
         known = ", ".join(sorted(types))
         raise ApiError(400, f"invalid toxic type: {body.type!r} (known types: {known})")
     name = body.name or f"{body.type}_{stream}"
     if name in toxic_names(proxy):
         raise ApiError(409, "toxic already exists")
-    return {
+    return body.type, {
         "name": name,
         "stream": stream,
         "toxicity": body.toxicity if body.toxicity is not None else 1.0,
@@ -198,12 +200,12 @@ async def _create_toxic(api: _Api, request: web.Request) -> web.Response:
     proxy = api.proxy(request)
     body = parse_body(await request.read(), ToxicCreateBody)
     async with api.lock:
-        kwargs = _toxic_request(api, proxy, body)
-        toxic = proxy.add_toxic(body.type, **kwargs)
+        kind, kwargs = _toxic_request(proxy, body)
+        toxic = proxy.add_toxic(kind, **kwargs)
     return _json(toxic_dict(toxic))
 
 
-def _find_toxic(proxy: Any, request: web.Request) -> str:
+def _find_toxic(proxy: Proxy, request: web.Request) -> str:
     name = request.match_info["toxic"]
     if name not in toxic_names(proxy):
         raise ApiError(404, "toxic not found")
@@ -229,9 +231,7 @@ async def _delete_toxic(api: _Api, request: web.Request) -> web.Response:
     proxy = api.proxy(request)
     name = _find_toxic(proxy, request)
     async with api.lock:
-        result = proxy.remove_toxic(name)
-        if asyncio.iscoroutine(result):
-            await result
+        proxy.remove_toxic(name)
     return web.Response(status=204)
 
 

@@ -16,6 +16,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from chaoslab.proxy._proxy import Proxy
     from chaoslab.proxy._server import ProxyServer
 
 __all__ = [
@@ -40,7 +41,7 @@ def toxic_dict(toxic: Any) -> dict[str, Any]:
     }
 
 
-def proxy_dict(proxy: Any) -> dict[str, Any]:
+def proxy_dict(proxy: Proxy) -> dict[str, Any]:
     """A proxy in Toxiproxy's JSON shape; toxics upstream first, then downstream."""
     data: dict[str, Any] = dict(proxy.to_dict())
     toxics = [toxic_dict(t) for t in data.get("toxics") or []]
@@ -54,7 +55,7 @@ def proxy_dict(proxy: Any) -> dict[str, Any]:
     }
 
 
-def toxic_names(proxy: Any) -> set[str]:
+def toxic_names(proxy: Proxy) -> set[str]:
     """The names of a proxy's toxics, both streams."""
     return {t["name"] for t in proxy_dict(proxy)["toxics"]}
 
@@ -66,7 +67,7 @@ def toxic_types() -> frozenset[str]:
     return frozenset(TOXIC_TYPES)
 
 
-def stats_dict(proxy: Any) -> dict[str, Any]:
+def stats_dict(proxy: Proxy) -> dict[str, Any]:
     """A proxy's statistics as plain JSON data, with its name."""
     return {"name": proxy.name, **proxy.stats.to_dict()}
 
