@@ -101,3 +101,17 @@ def test_sync_server_start_close_leaves_no_thread(sync_echo: int) -> None:
         server.reset()
         assert round_trip(proxy.listen) < 0.05
     assert set(threading.enumerate()) <= threads
+
+
+def test_run_in_thread_gives_a_sync_facade(sync_echo: int) -> None:
+    from chaoslab.proxy import ProxyServer
+
+    sync = ProxyServer(seed=9).run_in_thread()
+    try:
+        proxy = sync.create("t", upstream=f"127.0.0.1:{sync_echo}")
+        with proxy.latency(40):
+            assert round_trip(proxy.listen) >= 0.04
+        assert sync.proxies["t"] is proxy
+        assert sync.seed == 9
+    finally:
+        sync.close()

@@ -212,3 +212,26 @@ async def test_toxic_added_to_a_live_connection(proxy: Proxy) -> None:
     handle.remove()
     assert await rtt(reader, writer, b"d") < 0.05
     writer.close()
+
+
+async def test_slow_close_upstream_delays_the_clients_fin(server: ProxyServer) -> None:
+    seen: list[float] = []
+
+    async def upstream(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(-1)  # until the client's FIN arrives through the proxy
+        seen.append(time.perf_counter())
+        writer.write(b"done")
+        await writer.drain()
+        writer.close()
+
+    up = await asyncio.start_server(upstream, "127.0.0.1", 0)
+    proxy = await server.create("scu", upstream=f"127.0.0.1:{up.sockets[0].getsockname()[1]}")
+    proxy.slow_close(250, stream="upstream")
+    reader, writer = await connect(proxy)
+    writer.write(b"request")
+    start = time.perf_counter()
+    writer.write_eof()
+    assert await asyncio.wait_for(reader.read(-1), 5) == b"done"
+    assert seen[0] - start >= 0.24
+    writer.close()
+    up.close()
