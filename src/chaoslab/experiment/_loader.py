@@ -190,7 +190,10 @@ def _in_document_order(document: Mapping[str, Any], problems: Problems) -> Probl
         path = problem[0]
         head = re.split(r"[.\[]", path, maxsplit=1)[0]
         rank = keys.index(head) if head in keys else len(keys)
-        parts = [(int(p), "") if p.isdigit() else (-1, p) for p in re.split(r"[.\[\]]+", path)]
+        parts = [
+            (int(p), "") if p.isdecimal() and p.isascii() else (-1, p)
+            for p in re.split(r"[.\[\]]+", path)
+        ]
         return rank, parts
 
     return sorted(dict.fromkeys(problems), key=order)
