@@ -349,3 +349,13 @@ def test_virtual_clock_is_what_the_harness_uses_by_default() -> None:
         return isinstance(LinkHarness().clock, VirtualClock)
 
     assert asyncio.run(run())
+
+
+async def test_sse_cut_count_survives_an_update() -> None:
+    h = LinkHarness()
+    h.add("sse_cut", {"events": 3})
+    h.link.feed(b"data: 1\n\ndata: 2\n\n")
+    await h.until(lambda: len(h.sink.data) == 18)
+    h.update("sse_cut_downstream", attributes={"events": 2})
+    assert h.closed
+    assert h.reset

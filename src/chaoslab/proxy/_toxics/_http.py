@@ -11,6 +11,7 @@ from http import HTTPStatus
 
 import h11
 
+from chaoslab.proxy._toxics._attrs import ToxicAttributes
 from chaoslab.proxy._toxics._base import Chunk, Emit, Stage
 
 __all__ = ["HttpDelayStage", "HttpStatusStage", "SseCutStage"]
@@ -36,6 +37,10 @@ class HttpStatusStage(Stage):
     def stop(self, *, removed: bool) -> None:
         pending = b"" if self._passing else bytes(self._conn.trailing_data[0])
         self.link.intercept_peer(None, release=pending)
+
+    def reconfigure(self, attrs: ToxicAttributes) -> None:
+        # Keep the request parser: a request half-read goes on being read.
+        self.attrs = attrs
 
     def _on_request_bytes(self, data: bytes) -> bytes | None:
         if self._passing:
@@ -125,6 +130,12 @@ class SseCutStage(Stage):
         self._tail = b""
         self._first = True
         if self.attrs.events == 0:
+            self.link.close(reset=True)
+
+    def reconfigure(self, attrs: ToxicAttributes) -> None:
+        # The count goes on across updates (as limit_data's does).
+        self.attrs = attrs
+        if self._count >= self.attrs.events:
             self.link.close(reset=True)
 
     def _event_end(self, data: bytes) -> int | None:
