@@ -335,3 +335,46 @@ def toxic_remove(
     with _client(url) as client:
         client.get(proxy).remove_toxic(name)
     console.print(f"removed toxic {name} from {proxy}", highlight=False)
+
+
+def toxiproxy_server_main(argv: list[str] | None = None) -> int:
+    """`chaoslab-toxiproxy-server`: `toxiproxy-server`'s own flags, for scripts and images.
+
+    Accepts `-host`, `-port`, `-config`, `-seed` and `-version` in Go's
+    spellings (`-x`, `--x`, `-x=v`); `-proxy-metrics` and `-runtime-metrics`
+    are accepted and ignored with a note (chaoslab has no /metrics). Unlike
+    Toxiproxy's, the default host is 127.0.0.1.
+
+    Example:
+        >>> toxiproxy_server_main(["-version"])
+        toxiproxy-server version v2.12.0+chaoslab...
+        0
+    """
+    import argparse
+    import sys
+
+    from chaoslab._version import __version__
+
+    parser = argparse.ArgumentParser(prog="chaoslab-toxiproxy-server", allow_abbrev=False)
+    for flag, kind, default in (("host", str, "127.0.0.1"), ("port", int, 8474)):
+        parser.add_argument(f"-{flag}", f"--{flag}", type=kind, default=default)
+    parser.add_argument("-config", "--config", type=Path, default=None)
+    parser.add_argument("-seed", "--seed", type=int, default=None)
+    for flag in ("version", "proxy-metrics", "runtime-metrics"):
+        parser.add_argument(f"-{flag}", f"--{flag}", action="store_true")
+    args = parser.parse_args(argv)
+    if args.version:
+        print(f"toxiproxy-server version v2.12.0+chaoslab.{__version__}")
+        return 0
+    if args.proxy_metrics or args.runtime_metrics:
+        print("note: chaoslab has no /metrics; see GET /proxies/{name}/stats", file=sys.stderr)
+    try:
+        serve(host=args.host, port=args.port, config=args.config, seed=args.seed)
+    except typer.Exit as exc:
+        return exc.exit_code
+    return 0
+
+
+def toxiproxy_server() -> None:
+    """Entry point of the `chaoslab-toxiproxy-server` console script."""
+    raise SystemExit(toxiproxy_server_main())

@@ -19,6 +19,10 @@ REPO = Path(__file__).resolve().parents[3]
 
 # `chaoslab proxy serve` as a child process, through the real console entry point.
 SERVE = [sys.executable, "-c", "from chaoslab.cli import main; main()", "proxy", "serve"]
+# The same server behind toxiproxy-server's Go-style flags (`chaoslab-toxiproxy-server`).
+GO_FLAGS_SERVE = [
+    sys.executable, "-c", "from chaoslab.cli._proxy import toxiproxy_server; toxiproxy_server()"
+]  # fmt: skip
 
 
 def toxiproxy_binary(name: str = "toxiproxy-server") -> Path | None:
@@ -58,6 +62,7 @@ class ServerProcess:
     process: subprocess.Popen[str]
     url: str
     result: tuple[int, str] | None = None
+    preamble: str = ""  # what it printed up to the "listening on" line
 
     def wait_exit(self, timeout: float = 10) -> tuple[int, str]:
         """Wait for the process to exit by itself; (exit code, remaining output)."""
@@ -80,10 +85,10 @@ class ServerProcess:
 
 
 @contextlib.contextmanager
-def chaoslab_serve(*args: str) -> Iterator[ServerProcess]:
+def chaoslab_serve(*args: str, command: tuple[str, ...] = ()) -> Iterator[ServerProcess]:
     """`chaoslab proxy serve --port 0 ...`; the URL is read from its first line."""
     process = subprocess.Popen(
-        [*SERVE, "--port", "0", *args],
+        [*(command or SERVE), "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -92,11 +97,17 @@ def chaoslab_serve(*args: str) -> Iterator[ServerProcess]:
     server = ServerProcess(process, "")
     try:
         assert process.stdout is not None
-        line = process.stdout.readline()
+        seen = ""
+        for _ in range(10):  # notes may come before the "listening on" line
+            line = process.stdout.readline()
+            seen += line
+            if "listening on" in line or not line:
+                break
         if "listening on" not in line:
             code, rest = server.stop()
-            raise RuntimeError(f"chaoslab proxy serve failed ({code}): {line}{rest}")
+            raise RuntimeError(f"chaoslab proxy serve failed ({code}): {seen}{rest}")
         server.url = line.split("listening on ", 1)[1].split()[0]
+        server.preamble = seen
         yield server
     finally:
         server.stop()

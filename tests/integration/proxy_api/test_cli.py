@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from chaoslab.cli._app import _register_commands as register
 from chaoslab.cli._app import app
 from tests.integration.proxy_api._support import (
+    GO_FLAGS_SERVE,
     SERVE,
     api_in_thread,
     chaoslab_serve,
@@ -198,3 +199,15 @@ def test_serve_can_log_every_event_as_json(echo: int) -> None:
     assert kinds[:2] == ["proxy.created", "proxy.toxic_added"]
     assert {"proxy.connection_opened", "proxy.toxic_applied"} <= set(kinds)
     assert all(e["source"] == "proxy:logged" for e in events)
+
+
+def test_toxiproxy_servers_go_flags_work_too(tmp_path: Path, echo: int) -> None:
+    config = tmp_path / "proxies.json"
+    config.write_text(json.dumps([{"name": "go", "upstream": f"127.0.0.1:{echo}"}]))
+    flags = ("-host=127.0.0.1", "-config", str(config), "-seed", "3", "-proxy-metrics")
+    with chaoslab_serve(*flags, command=tuple(GO_FLAGS_SERVE)) as server:
+        listen = httpx.get(f"{server.url}/proxies/go").json()["listen"]
+        assert round_trip(int(listen.rsplit(":", 1)[1]))[0] == b"ping"
+        code, _ = server.stop()
+    assert code == 0
+    assert "no /metrics" in server.preamble

@@ -199,6 +199,7 @@ def _refs(node: Any) -> list[str]:
         "chaoslab.proxy._client_proxy",
         "chaoslab.proxy._client_toxics",
         "chaoslab.proxy._serve",
+        "chaoslab.cli._proxy",
     ],
 )
 def test_docstring_examples_run(module: str) -> None:
