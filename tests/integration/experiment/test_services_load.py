@@ -6,6 +6,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from chaoslab.experiment import Runner, load_experiment
@@ -58,7 +59,7 @@ def test_pause_and_kill_a_real_service_under_load(web: ProcessService) -> None:
         "extensions": [
             {
                 "name": "chaoslab",
-                "warmup": 1.0,
+                "warmup": 2.0,  # two whole seconds of baseline
                 "blast-radius": {"services": ["web"], "max-fault-duration": 5},
                 "loads": [
                     {
@@ -93,3 +94,42 @@ def test_pause_and_kill_a_real_service_under_load(web: ProcessService) -> None:
     assert baseline is not None
     assert baseline["error_rate"] == 0.0
     assert len(section["recovery"]["windows"]) == 2
+
+
+def test_guard_rail_trips_on_a_stalled_real_service_and_rollback_resumes_it(
+    web: ProcessService,
+) -> None:
+    url = f"http://127.0.0.1:{web.port}/"
+    doc = {
+        "title": "stall the web server until the rail trips",
+        "description": "p99 over 300 ms stops the method; the rollback resumes the server",
+        "method": [action("stall", "services", "pause", 30.0, service="web")],
+        "rollbacks": [action("resume", "services", "resume", service="web")],
+        "extensions": [
+            {
+                "name": "chaoslab",
+                "warmup": 1.0,
+                "guard-rails": [{"name": "latency", "condition": "p99 > 300ms"}],
+                "loads": [
+                    {
+                        "name": "home",
+                        "target": url,
+                        "mode": "closed",
+                        "users": 2,
+                        "duration": 30,
+                        "timeout": 5,
+                    }
+                ],
+            }
+        ],
+    }
+    journal = Runner(load_experiment(doc), services={"web": web}).run()
+    assert journal["status"] == "aborted"
+    (event,) = journal["chaoslab"]["guard_events"]
+    assert event["rail"] == "latency"
+    (window,) = journal["chaoslab"]["fault_windows"]
+    # Requests stall at once; their age passes 300 ms within the next checks.
+    assert 0.3 <= event["at"] - window["start"] < 1.5
+    assert journal["duration"] < 10  # not the 30 s the method asked for
+    assert journal["rollbacks"][0]["status"] == "succeeded"
+    assert httpx.get(url, timeout=5).status_code == 200  # resumed
