@@ -56,7 +56,8 @@ async def _streams(upstream: int) -> asyncio.AbstractServer:
 
     async def handle(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
         ur, uw = await asyncio.open_connection("127.0.0.1", upstream)
-        await asyncio.gather(pipe(r, uw), pipe(ur, w))
+        with contextlib.suppress(asyncio.CancelledError):  # the process is exiting
+            await asyncio.gather(pipe(r, uw), pipe(ur, w))
 
     return await asyncio.start_server(handle, "127.0.0.1", 0)
 
