@@ -131,22 +131,30 @@ class Call(Generic[T]):
         return kwargs
 
 
-def _error_text(response: httpx.Response) -> str:
+def _api_error(response: httpx.Response) -> str | None:
+    """The `error` of Toxiproxy's JSON error body, or None for any other body."""
     try:
         data = response.json()
     except ValueError:
-        return response.text.strip() or response.reason_phrase
-    if isinstance(data, dict) and "error" in data:
-        return str(data["error"])
-    return response.text.strip()
+        return None
+    error = data.get("error") if isinstance(data, dict) else None
+    return error if isinstance(error, str) else None
 
 
 def check_reply(response: httpx.Response) -> httpx.Response:
-    """Raise the embedded form's exception for an error reply; return a 2xx one."""
+    """Raise the embedded form's exception for an error reply; return a 2xx one.
+
+    Only an API error body (`{"error": ...}`) maps to `ProxyNotFound`,
+    `ToxicExists`, `ConfigError`...; anything else (a 404 page from a server
+    that is not a proxy API, a 405, a 5xx) is a `ProxyError` with the status.
+    """
     if response.is_success:
         return response
-    text = _error_text(response)
     status = response.status_code
+    text = _api_error(response)
+    if text is None:
+        body = response.text.strip()[:200] or response.reason_phrase
+        raise ProxyError(f"HTTP {status} from {response.request.url}: {body}")
     if status == 404:
         raise ToxicNotFound(text) if "toxic" in text else ProxyNotFound(text)
     if status == 409:

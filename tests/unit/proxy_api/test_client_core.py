@@ -24,6 +24,8 @@ def reply(status: int, body: str) -> httpx.Response:
         (400, '{"error": "attributes.latency: bad", "status": 400}', ConfigError),
         (500, '{"error": "listen tcp: boom", "status": 500}', ProxyError),
         (503, "<html>Timeout</html>", ProxyError),
+        (404, "404 page not found\n", ProxyError),
+        (405, "", ProxyError),
     ],
 )
 def test_error_replies_raise_the_embedded_errors(
@@ -32,6 +34,10 @@ def test_error_replies_raise_the_embedded_errors(
     with pytest.raises(error) as caught:
         core.check_reply(reply(status, body))
     assert str(caught.value)
+    if not body.startswith("{"):
+        # Not an API error body: never mistaken for a missing proxy or toxic.
+        assert type(caught.value) is ProxyError
+        assert f"HTTP {status}" in str(caught.value)
 
 
 def test_a_400_keeps_the_servers_message() -> None:
