@@ -41,9 +41,9 @@ Example:
     >>> from chaoslab.inject import FaultInjector
     >>> pg_point_name("update accounts set balance = 0 where id = %s")
     'pg.UPDATE accounts'
-    >>> fault = pg_error("57P01")
-    >>> type(fault.build()).__mro__[1].__name__, fault.build().sqlstate
-    ('AdminShutdown', '57P01')
+    >>> exc = pg_error("57P01").build()
+    >>> isinstance(exc, psycopg.errors.AdminShutdown), exc.sqlstate
+    (True, '57P01')
 """
 
 from __future__ import annotations

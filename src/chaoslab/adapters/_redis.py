@@ -61,21 +61,27 @@ Example:
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
 import redis
 import redis.asyncio
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import MaxConnectionsError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from chaoslab.errors import InjectedFault
-from chaoslab.faults import ConnectionRefused, ConnectionReset, Error, Fault, Hang, Latency, Timeout
-from chaoslab.inject import FaultInjector, current_injector
-from chaoslab.inject._points import declare_family
+from chaoslab.adapters._redis_plan import (
+    REDIS_FAULTS,
+    REDIS_POOL_POINT,
+    InjectedRedisConnectionError,
+    InjectedRedisMaxConnectionsError,
+    InjectedRedisTimeoutError,
+    Plan,
+    command_plan,
+    injector_of,
+    pool_host,
+    pool_plan,
+    redis_point_name,
+    wait,
+)
+from chaoslab.inject import FaultInjector
 
 __all__ = [
     "REDIS_FAULTS",
@@ -92,154 +98,12 @@ __all__ = [
     "redis_point_name",
 ]
 
-#: Every fault the redis-py seam can apply.
-REDIS_FAULTS: frozenset[type[Fault]] = frozenset(
-    {Latency, Error, Timeout, Hang, ConnectionRefused, ConnectionReset}
-)
-
-#: The point where the chaos pools check a connection out.
-REDIS_POOL_POINT = "redis.pool.get_connection"
-
-# Point names are made per command: declare the family so that injecting a
-# fault the seam cannot apply (HTTPStatus, Malformed, ...) fails at inject().
-declare_family("redis.", REDIS_FAULTS)
-
-_MAX_SUFFIX = 200  # a huge first argument (a blob, a script) is cut in the name
-
-
-class InjectedRedisConnectionError(InjectedFault, RedisConnectionError):
-    """An injected `redis.exceptions.ConnectionError`."""
-
-
-class InjectedRedisTimeoutError(InjectedFault, RedisTimeoutError):
-    """An injected `redis.exceptions.TimeoutError`."""
-
-
-class InjectedRedisMaxConnectionsError(InjectedFault, MaxConnectionsError):
-    """An injected `redis.exceptions.MaxConnectionsError` (a pool with no room)."""
-
-
-def _text(value: object) -> str:
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value).decode("utf-8", "replace")
-    return str(value)
-
-
-def redis_point_name(args: Sequence[object]) -> str:
-    """The injection point of a command: `redis.<COMMAND> <first argument>`.
-
-    Example:
-        >>> redis_point_name(["get", b"session:42"])
-        'redis.GET session:42'
-        >>> redis_point_name(["PING"])
-        'redis.PING'
-    """
-    command = _text(args[0]).upper()
-    if len(args) < 2:
-        return f"redis.{command}"
-    return f"redis.{command} {_text(args[1])[:_MAX_SUFFIX]}"
-
-
-@dataclass(slots=True)
-class _Plan:
-    """What the seam does for one call, decided from the fired faults."""
-
-    delay: float = 0.0
-    forever: bool = False
-    error: BaseException | None = None
-    send_first: bool = False
-    disconnect: bool = False
-
-
-def _tag(exc: InjectedFault, fault: Fault) -> InjectedFault:
-    exc.fault = fault
-    return exc
-
-
-def _command_plan(faults: Sequence[Fault], host: str, socket_timeout: float | None) -> _Plan:
-    """The plan at a command point; the first fault that ends the call wins."""
-    plan = _Plan()
-    for fault in faults:
-        if isinstance(fault, Latency):
-            plan.delay += fault.seconds
-            continue
-        if isinstance(fault, Timeout | Hang):
-            if isinstance(fault, Timeout):
-                plan.delay += fault.after
-            elif socket_timeout:
-                plan.delay += socket_timeout
-            else:
-                plan.delay += fault.limit  # sync callers; async ones wait forever
-                plan.forever = True
-            message = "Timeout reading from socket"
-            plan.error = _tag(InjectedRedisTimeoutError(message), fault)
-            plan.send_first = plan.disconnect = True
-        elif isinstance(fault, ConnectionRefused):
-            message = f"Error 111 connecting to {host}. Connection refused."
-            plan.error = _tag(InjectedRedisConnectionError(message), fault)
-            plan.disconnect = True
-        elif isinstance(fault, ConnectionReset):
-            message = "Error 104 while writing to socket. Connection reset by peer."
-            plan.error = _tag(InjectedRedisConnectionError(message), fault)
-            plan.disconnect = True
-        elif isinstance(fault, Error):
-            plan.error = fault.build()
-        break
-    return plan
-
-
-def _pool_plan(
-    faults: Sequence[Fault], host: str, *, blocking: bool, pool_timeout: float | None
-) -> _Plan:
-    """The plan at the pool point: `Timeout` and `Hang` exhaust the pool."""
-    plan = _Plan()
-    for fault in faults:
-        if isinstance(fault, Latency):
-            plan.delay += fault.seconds
-            continue
-        exc: InjectedFault
-        if isinstance(fault, Timeout | Hang):
-            if isinstance(fault, Timeout):
-                plan.delay += fault.after
-            elif blocking and pool_timeout is not None:
-                plan.delay += pool_timeout
-            elif blocking:  # a blocking pool without a timeout waits for good
-                plan.delay += fault.limit
-                plan.forever = True
-            exc = (
-                InjectedRedisConnectionError("No connection available.")
-                if blocking
-                else InjectedRedisMaxConnectionsError("Too many connections")
-            )
-        elif isinstance(fault, ConnectionRefused):
-            exc = InjectedRedisConnectionError(
-                f"Error 111 connecting to {host}. Connection refused."
-            )
-        elif isinstance(fault, ConnectionReset):
-            exc = InjectedRedisConnectionError(
-                f"Error 104 connecting to {host}. Connection reset by peer."
-            )
-        else:
-            plan.error = fault.build() if isinstance(fault, Error) else None
-            break
-        plan.error = _tag(exc, fault)
-        break
-    return plan
-
-
-def _injector(own: FaultInjector | None) -> FaultInjector | None:
-    return own if own is not None else current_injector()
-
-
-def _pool_host(kwargs: dict[str, Any]) -> str:
-    return f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}"
-
 
 class ChaosRedisConnection(redis.Connection):
     """A redis-py connection whose commands are injection points.
 
     Takes the keyword arguments of `redis.Connection`, plus `injector` (None
-    follows `current_injector()`); a pool passes its keyword arguments on.
+    follows `currentinjector_of()`); a pool passes its keyword arguments on.
 
     Example:
         >>> pool = redis.ConnectionPool(connection_class=ChaosRedisConnection, port=6379)
@@ -261,13 +125,13 @@ class ChaosRedisConnection(redis.Connection):
 
     def send_command(self, *args: Any, **kwargs: Any) -> None:
         """Send a command, applying the faults that fire at its point."""
-        injector = _injector(self.injector)
+        injector = injector_of(self.injector)
         if injector is None or self._handshake or not args:
             return super().send_command(*args, **kwargs)
         faults = injector.fire(redis_point_name(args))
         if not faults:
             return super().send_command(*args, **kwargs)
-        plan = _command_plan(faults, self._host_error(), self.socket_timeout)
+        plan = command_plan(faults, self._host_error(), self.socket_timeout)
         if plan.delay > 0:
             injector.clock.sleep(plan.delay)
         if plan.error is None or plan.send_first:
@@ -281,10 +145,10 @@ class ChaosRedisConnection(redis.Connection):
     def pack_commands(self, commands: Iterable[Iterable[Any]]) -> list[bytes]:
         """Pack a pipeline; each of its commands is a call at its own point."""
         batch = [tuple(args) for args in commands]
-        injector = _injector(self.injector)
+        injector = injector_of(self.injector)
         if injector is not None:
             faults = [f for args in batch if args for f in injector.fire(redis_point_name(args))]
-            plan = _command_plan(faults, self._host_error(), self.socket_timeout)
+            plan = command_plan(faults, self._host_error(), self.socket_timeout)
             if plan.delay > 0:
                 injector.clock.sleep(plan.delay)
             if plan.error is not None:
@@ -305,7 +169,7 @@ class AsyncChaosRedisConnection(redis.asyncio.Connection):
         super().__init__(*args, **kwargs)
         self.injector = injector
         self._handshake = False
-        self._pending: tuple[_Plan, FaultInjector] | None = None
+        self._pending: tuple[Plan, FaultInjector] | None = None
 
     async def on_connect_check_health(self, check_health: bool = True) -> None:
         """Run redis-py's handshake; its commands are not injection points."""
@@ -317,14 +181,14 @@ class AsyncChaosRedisConnection(redis.asyncio.Connection):
 
     async def send_command(self, *args: Any, **kwargs: Any) -> None:
         """Send a command, applying the faults that fire at its point."""
-        injector = _injector(self.injector)
+        injector = injector_of(self.injector)
         if injector is None or self._handshake or not args:
             return await super().send_command(*args, **kwargs)
         faults = injector.fire(redis_point_name(args))
         if not faults:
             return await super().send_command(*args, **kwargs)
-        plan = _command_plan(faults, self._host_error(), self.socket_timeout)
-        await _wait(plan, injector)
+        plan = command_plan(faults, self._host_error(), self.socket_timeout)
+        await wait(plan, injector)
         if plan.error is None or plan.send_first:
             await super().send_command(*args, **kwargs)
         if plan.error is not None:
@@ -340,11 +204,11 @@ class AsyncChaosRedisConnection(redis.asyncio.Connection):
         applied when the packed commands are sent.
         """
         batch = [tuple(args) for args in commands]
-        injector = _injector(self.injector)
+        injector = injector_of(self.injector)
         if injector is not None:
             faults = [f for args in batch if args for f in injector.fire(redis_point_name(args))]
             if faults:
-                plan = _command_plan(faults, self._host_error(), self.socket_timeout)
+                plan = command_plan(faults, self._host_error(), self.socket_timeout)
                 self._pending = (plan, injector)
         return super().pack_commands(batch)
 
@@ -355,19 +219,12 @@ class AsyncChaosRedisConnection(redis.asyncio.Connection):
         pending, self._pending = self._pending, None
         if pending is not None:
             plan, injector = pending
-            await _wait(plan, injector)
+            await wait(plan, injector)
             if plan.error is not None:
                 if plan.disconnect:
                     await self.disconnect(nowait=True)
                 raise plan.error
         await super().send_packed_command(command, check_health=check_health)
-
-
-async def _wait(plan: _Plan, injector: FaultInjector) -> None:
-    if plan.forever:
-        await asyncio.get_running_loop().create_future()  # only cancellation ends it
-    if plan.delay > 0:
-        await injector.clock.sleep_async(plan.delay)
 
 
 class ChaosRedisPool(redis.ConnectionPool):
@@ -411,14 +268,14 @@ class ChaosRedisBlockingPool(redis.BlockingConnectionPool):
 
 
 def _checkout_sync(pool: Any, *, blocking: bool, pool_timeout: float | None) -> None:
-    injector = _injector(pool.injector)
+    injector = injector_of(pool.injector)
     if injector is None:
         return
     faults = injector.fire(REDIS_POOL_POINT)
     if not faults:
         return
-    host = _pool_host(pool.connection_kwargs)
-    plan = _pool_plan(faults, host, blocking=blocking, pool_timeout=pool_timeout)
+    host = pool_host(pool.connection_kwargs)
+    plan = pool_plan(faults, host, blocking=blocking, pool_timeout=pool_timeout)
     if plan.delay > 0:
         injector.clock.sleep(plan.delay)
     if plan.error is not None:
@@ -426,15 +283,15 @@ def _checkout_sync(pool: Any, *, blocking: bool, pool_timeout: float | None) -> 
 
 
 async def _checkout_async(pool: Any, *, blocking: bool, pool_timeout: float | None) -> None:
-    injector = _injector(pool.injector)
+    injector = injector_of(pool.injector)
     if injector is None:
         return
     faults = injector.fire(REDIS_POOL_POINT)
     if not faults:
         return
-    host = _pool_host(pool.connection_kwargs)
-    plan = _pool_plan(faults, host, blocking=blocking, pool_timeout=pool_timeout)
-    await _wait(plan, injector)
+    host = pool_host(pool.connection_kwargs)
+    plan = pool_plan(faults, host, blocking=blocking, pool_timeout=pool_timeout)
+    await wait(plan, injector)
     if plan.error is not None:
         raise plan.error
 

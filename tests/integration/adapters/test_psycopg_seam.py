@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import psycopg
@@ -26,6 +27,7 @@ from chaoslab.faults import (
     ConnectionRefused,
     ConnectionReset,
     FirstN,
+    Hang,
     HTTPStatus,
     Latency,
     Timeout,
@@ -221,3 +223,37 @@ async def test_async_connection_and_pool(pg_url: str, chaos: FaultInjector) -> N
             async with pool.connection() as pooled:
                 cur = await pooled.execute("SELECT 1")
                 assert await cur.fetchone() == (1,)
+
+
+def test_stream_and_executemany_are_points_too(
+    conn: ChaosPgConnection[tuple[object, ...]], chaos: FaultInjector
+) -> None:
+    with (
+        conn.cursor() as cur,
+        chaos.inject("pg.INSERT accounts", pg_error("23505")),
+        pytest.raises(psycopg.errors.UniqueViolation),
+    ):
+        cur.executemany("INSERT INTO accounts VALUES (%s, 0)", [(1,), (2,)])
+    conn.rollback()
+    with (
+        conn.cursor() as cur,
+        chaos.inject("pg.SELECT", Timeout(1)),
+        pytest.raises(psycopg.errors.QueryCanceled),
+    ):
+        list(cur.stream("SELECT generate_series(1, 3)"))
+    conn.rollback()
+    with conn.cursor() as cur:
+        assert [row[0] for row in cur.stream("SELECT generate_series(1, 3)")] == [1, 2, 3]
+
+
+async def test_async_hang_waits_until_cancelled(pg_url: str, chaos: FaultInjector) -> None:
+    async with await AsyncChaosPgConnection.connect(pg_url, injector=chaos) as conn:
+        with chaos.inject("pg.SELECT", Hang()):
+            task = asyncio.ensure_future(conn.execute("SELECT 1"))
+            done, _ = await asyncio.wait([task], timeout=0.05)
+            assert not done  # hanging, not failing
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        cur = await conn.execute("SELECT 2")
+        assert await cur.fetchone() == (2,)
