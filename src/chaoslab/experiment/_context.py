@@ -241,6 +241,7 @@ class RunContext:
     proxy_server: Any = None
     injector: Any = None
     services: Mapping[str, Any] = field(default_factory=dict)
+    targets: Mapping[str, Callable[[], Any]] = field(default_factory=dict)
     load_driver: Any = None
     loads: dict[str, Any] = field(default_factory=dict)
     injections: dict[str, Any] = field(default_factory=dict)

@@ -3,8 +3,9 @@
 `load.start` starts a bounded load run in the background and returns at
 once; its per-second metrics feed the guard rails, the metric probes, the
 recovery times and the journal. `target` is an HTTP URL (loopback unless
-`allow_remote`) or `module:function` naming an async function of no
-arguments (in-process). `load.stop` stops one run and returns its summary.
+`allow_remote`), `module:function` naming an async function of no
+arguments (in-process), or a name given to the runner
+(`Runner(..., targets={"checkout": checkout})`). `load.stop` stops one run and returns its summary.
 
 Metric probes, over the complete one-second slices of the last `window`
 seconds (all load runs together unless `load` names one):
@@ -31,7 +32,8 @@ from chaoslab.experiment._registry import ProviderRegistry
 __all__ = ["LoadSource", "MetricArgs", "StartLoad", "StopLoad", "metric_value", "register"]
 
 
-_CALLABLE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+# `package.module:function`, or a bare name the runner was given (`Runner(targets=...)`).
+_CALLABLE = re.compile(r"^[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?$")
 
 
 class _Args(BaseModel):
@@ -69,7 +71,10 @@ class StartLoad(_Args):
         if value.startswith(("http://", "https://")):
             return value
         if not _CALLABLE.match(value):
-            raise ValueError("an http(s) URL or 'module:function' (an async function)")
+            raise ValueError(
+                "an http(s) URL, 'module:function' (an async function) or the name of a "
+                "target given to the runner"
+            )
         return value
 
     @model_validator(mode="after")
@@ -142,12 +147,17 @@ class LoadSource:
         )
 
 
-def _target(args: StartLoad) -> Any:
+def _target(ctx: RunContext, args: StartLoad) -> Any:
     from chaoslab.load import CallableTarget, HttpTarget
 
     if args.target.startswith(("http://", "https://")):
         return HttpTarget(args.target, method=args.method, headers=args.headers)
-    module_name, _, func_name = args.target.partition(":")
+    if args.target in ctx.targets:
+        return CallableTarget(ctx.targets[args.target], label=args.target)
+    module_name, sep, func_name = args.target.partition(":")
+    if not sep:
+        known = ", ".join(sorted(ctx.targets)) or "none"
+        raise ExperimentError(f"no load target named {args.target!r} (given: {known})")
     fn = getattr(importlib.import_module(module_name), func_name, None)
     if fn is None or not inspect.iscoroutinefunction(fn):
         raise ExperimentError(f"{args.target!r} is not an async function")
@@ -170,7 +180,7 @@ async def start(ctx: RunContext, args: StartLoad) -> dict[str, Any]:
     else:
         mode = OpenLoop(rate=float(args.rate or 1.0))
     generator = LoadGenerator(
-        _target(args),
+        _target(ctx, args),
         mode,
         duration=args.duration,
         max_requests=args.max_requests,

@@ -27,7 +27,7 @@ import contextlib
 import logging
 import random
 import signal
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,6 +62,7 @@ class Runner:
         injector: the `FaultInjector` of `inject.*` activities.
         proxy_server: an embedded `ProxyServer` for `proxy.*` activities (else HTTP).
         services: `chaoslab.services` objects by name, for `services.*` activities.
+        targets: async functions by name, as load targets (`target: name`).
         metrics: extra metrics sources (besides the load runs).
         on_tick: called with a `LiveStatus` every 0.25 s of clock time.
     """
@@ -77,6 +78,7 @@ class Runner:
         injector: Any = None,
         proxy_server: Any = None,
         services: Mapping[str, Any] | None = None,
+        targets: Mapping[str, Callable[[], Awaitable[object]]] | None = None,
         metrics: Sequence[MetricsSource] = (),
         on_tick: Callable[[LiveStatus], None] | None = None,
     ) -> None:
@@ -88,6 +90,7 @@ class Runner:
         self._injector = injector
         self._proxy_server = proxy_server
         self._services = dict(services or {})
+        self._targets = dict(targets or {})
         self._sources = list(metrics)
         self.on_tick = on_tick
         runtime = experiment.runtime
@@ -176,6 +179,7 @@ class Runner:
             proxy_server=self._proxy_server,
             injector=self._injector,
             services=self._services,
+            targets=self._targets,
             configuration=self.experiment.configuration,
             secrets=self.experiment.secrets,
         )
