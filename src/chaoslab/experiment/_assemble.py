@@ -57,8 +57,8 @@ def combined_slices(series: Sequence[LoadSeries]) -> list[MetricSlice]:
 
 
 def planned_duration(experiment: Experiment) -> float:
-    """A rough length of the method (pauses and `duration` arguments), for displays."""
-    total = 0.0
+    """A rough length of the run (warmup, pauses, `duration` arguments), for displays."""
+    total = experiment.chaoslab.warmup
     for item in experiment.method:
         try:
             activity = experiment.resolve(item)
