@@ -33,7 +33,7 @@ pytestmark = pytest.mark.skipif(
     reason="toxiproxy-server not found at <repo>/../shared/bin/ nor $TOXIPROXY_SERVER",
 )
 
-Result = tuple[int, Any]
+Result = tuple[int, Any, str | None]  # status, JSON shape, the `error` text if any
 
 ERROR = {"error": "str", "status": "number"}
 # /populate errors also carry the proxies done so far: none, since chaoslab's is atomic.
@@ -66,6 +66,14 @@ def body_shape(response: httpx.Response) -> Any:
         return "text: " + text.strip()
 
 
+def error_text(response: httpx.Response) -> str | None:
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    return str(data["error"]) if isinstance(data, dict) and "error" in data else None
+
+
 def replay(url: str) -> dict[str, Result]:
     api = urlsplit(url).netloc
     results: dict[str, Result] = {}
@@ -74,7 +82,7 @@ def replay(url: str) -> dict[str, Result]:
             headers = {"User-Agent": "chaoslab-differential", **dict(step.headers)}
             body = step.body.replace(b"{API}", api.encode()) if step.body is not None else None
             response = client.request(step.method, step.path, content=body, headers=headers)
-            results[step.id] = (response.status_code, body_shape(response))
+            results[step.id] = (response.status_code, body_shape(response), error_text(response))
     return results
 
 
@@ -93,7 +101,7 @@ def test_every_step_has_the_same_status_and_shape(
     for step in STEPS:
         if step.id in DELIBERATE:
             continue
-        (t_status, t_shape), (c_status, c_shape) = toxiproxy[step.id], chaoslab[step.id]
+        (t_status, t_shape, _), (c_status, c_shape, _) = toxiproxy[step.id], chaoslab[step.id]
         if t_status != c_status:
             mismatches.append(f"{step.id}: status {t_status} (toxiproxy) != {c_status}")
         elif t_shape != c_shape and step.id not in DELIBERATE_SHAPE:
@@ -127,7 +135,7 @@ def test_the_error_body_is_toxiproxys(
     _, chaoslab = both
     errors = [r for r in chaoslab.values() if r[0] in (400, 404, 409)]
     assert errors
-    for status, body in errors:
+    for status, body, _ in errors:
         assert body in (ERROR, POPULATE_ERROR, "text: 404 page not found"), status
 
 
@@ -151,3 +159,31 @@ def test_the_chaoslab_client_drives_toxiproxy_server_too() -> None:
         assert client.version() == "v2.12.0"
         client.delete("go_echo")
         assert refuses(proxy.port)
+
+
+def test_error_texts_are_toxiproxys_where_clients_may_match_them(
+    both: tuple[dict[str, Result], dict[str, Result]],
+) -> None:
+    """Toxiproxy's fixed messages come back verbatim, at most with details appended.
+
+    Syntax errors keep the `bad request body: ` prefix (what follows is Python's
+    decoder text); type errors (Go's `cannot unmarshal ...`) are reported as
+    `<field>: <problem>` instead, as every other validation error is.
+    """
+    toxiproxy, chaoslab = both
+    checked = 0
+    for step in STEPS:
+        t_status, _, t_text = toxiproxy[step.id]
+        c_status, _, c_text = chaoslab[step.id]
+        if t_text is None or t_status != c_status or step.id in DELIBERATE:
+            continue
+        if t_text.startswith("bad request body: json: cannot unmarshal"):
+            assert ":" in (c_text or ""), step.id  # names the field
+            continue
+        assert c_text is not None, step.id
+        prefix = "bad request body: " if t_text.startswith("bad request body: ") else t_text
+        if t_text == "bad request body: EOF":
+            prefix = t_text
+        assert c_text.startswith(prefix), (step.id, t_text, c_text)
+        checked += 1
+    assert checked >= 30
