@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import socket
+import threading
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -77,3 +79,40 @@ async def connect(proxy: Proxy) -> tuple[asyncio.StreamReader, asyncio.StreamWri
 async def read_n(reader: asyncio.StreamReader, n: int, timeout: float = 10.0) -> bytes:
     """Exactly n bytes, or fail after `timeout` s (a stuck proxy must not hang the suite)."""
     return await asyncio.wait_for(reader.readexactly(n), timeout)
+
+
+@pytest.fixture
+def sync_echo() -> Iterator[int]:
+    """A threaded echo server (blocking sockets): the port."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        conns = []
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            conns.append(conn)
+            threading.Thread(target=echo, args=(conn,), daemon=True).start()
+        for conn in conns:
+            conn.close()
+
+    def echo(conn: socket.socket) -> None:
+        try:
+            while data := conn.recv(65536):
+                conn.sendall(data)
+            conn.shutdown(socket.SHUT_WR)  # pass the client's half-close back
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    stop.set()
+    thread.join()
+    listener.close()

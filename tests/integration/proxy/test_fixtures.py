@@ -6,47 +6,11 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from chaoslab.proxy import SyncProxyServer
 from chaoslab.proxy._fixtures import ChaosProxy
-
-
-@pytest.fixture
-def sync_echo() -> Iterator[int]:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    listener.settimeout(0.2)
-    stop = threading.Event()
-
-    def serve() -> None:
-        conns = []
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            conns.append(conn)
-            threading.Thread(target=echo, args=(conn,), daemon=True).start()
-        for conn in conns:
-            conn.close()
-
-    def echo(conn: socket.socket) -> None:
-        try:
-            while data := conn.recv(65536):
-                conn.sendall(data)
-        except OSError:
-            pass
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1]
-    stop.set()
-    thread.join()
-    listener.close()
 
 
 def round_trip(listen: str) -> float:
