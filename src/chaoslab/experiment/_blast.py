@@ -66,7 +66,7 @@ def _target_problems(radius: BlastRadius, plan: Planned) -> list[tuple[str, str]
 def _duration_problems(radius: BlastRadius, plan: Planned) -> list[tuple[str, str]]:
     limit = radius.max_fault_duration
     touch = plan.touch
-    if limit is None or touch.removes or touch.fault in ("restart",):
+    if limit is None or touch.removes:
         return []
     if touch.duration is None:
         return [

@@ -90,6 +90,8 @@ def register(registry: ProviderRegistry) -> None:
         faulty = action in _FAULTS
 
         def touches(a: ServiceArgs, action: str = action, faulty: bool = faulty) -> list[Touch]:
+            if action == "restart":  # a brief outage: in the blast radius, over at once
+                return [Touch("service", a.service, action, 0.0)]
             return [Touch("service", a.service, action, a.duration, removes=not faulty)]
 
         registry.register("services", action, ServiceArgs, touches=touches)(_action(action))

@@ -531,3 +531,25 @@ def test_the_documented_python_example_runs() -> None:
         _points._families.clear()
         _points._families.update(families)
     assert namespace["journal"]["chaoslab"]["loads"][0]["slices"]
+
+
+def test_service_restart_is_inside_the_blast_radius() -> None:
+    restart = {
+        "type": "action",
+        "name": "r",
+        "provider": {
+            "type": "chaoslab",
+            "module": "services",
+            "func": "restart",
+            "arguments": {"service": "postgres"},
+        },
+    }
+    doc = minimal(
+        method=[restart],
+        extensions=[
+            {"name": "chaoslab", "blast-radius": {"services": ["redis"], "max-fault-duration": 10}}
+        ],
+    )
+    found = problems(doc)
+    assert list(found) == ["method[0].provider.arguments"]
+    assert "'postgres' is outside the blast radius" in found["method[0].provider.arguments"]
