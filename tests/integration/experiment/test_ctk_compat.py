@@ -184,6 +184,15 @@ def test_chaoslib_validates_the_journals_experiment(service: str, tmp_path: Path
     ours, _ = run_both(http_experiment(service), tmp_path)
     experiment = {k: v for k, v in ours["experiment"].items() if k != "dry"}
     ensure_experiment_is_valid(experiment)  # raises on an invalid experiment
+    # chaoslib's own fresh journal: ours has every key, with values of the same types.
+    from chaoslib.experiment import initialize_run_journal
+
+    fresh = initialize_run_journal(experiment)
+    for key, value in fresh.items():
+        assert key in ours
+        if value is not None:
+            assert isinstance(ours[key], type(value)), key
+    assert set(ours["steady_states"]) == set(fresh["steady_states"])
     assert ours["start"].endswith("+00:00")
     assert isinstance(ours["duration"], float)
 
