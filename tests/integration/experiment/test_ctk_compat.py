@@ -185,7 +185,7 @@ def test_chaoslib_validates_the_journals_experiment(service: str, tmp_path: Path
     experiment = {k: v for k, v in ours["experiment"].items() if k != "dry"}
     ensure_experiment_is_valid(experiment)  # raises on an invalid experiment
     # chaoslib's own fresh journal: ours has every key, with values of the same types.
-    from chaoslib.experiment import initialize_run_journal
+    from chaoslib.run import initialize_run_journal
 
     fresh = initialize_run_journal(experiment)
     for key, value in fresh.items():
