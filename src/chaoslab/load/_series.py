@@ -139,7 +139,8 @@ class SeriesRecorder:
         self.slice_width = slice_width
         self._accs: list[_Acc] = []
         self._lock = threading.Lock()
-        self._in_flight: dict[int, float] = {}
+        # token -> (intended start, when its latency counts from)
+        self._in_flight: dict[int, tuple[float, float]] = {}
         self._next_token = 0
         self.unsent = 0
 
@@ -152,24 +153,30 @@ class SeriesRecorder:
             accs.append(_Acc())
         return accs[index]
 
-    def begin(self, intended: float) -> int:
-        """Note a request in flight since `intended`; returns a token for `end`."""
+    def begin(self, intended: float, sent: float | None = None) -> int:
+        """Note a request due at `intended` (and sent at `sent`); returns a token for `end`.
+
+        Its latency counts from the earlier of the two: from `intended` when it
+        went out late (the wait is the system's doing), from `sent` when the
+        generator sent it a little early.
+        """
+        start = intended if sent is None else min(intended, sent)
         with self._lock:
             token = self._next_token
             self._next_token += 1
-            self._in_flight[token] = intended
+            self._in_flight[token] = (intended, start)
             return token
 
     def end(self, token: int, done: float, error: str | None = None) -> None:
         """Record the request of `token` as finished at `done`."""
         with self._lock:
-            intended = self._in_flight.pop(token)
-            self._record(intended, done, error)
+            intended, start = self._in_flight.pop(token)
+            self._record(intended, start, done, error)
 
     def record(self, intended: float, done: float, error: str | None = None) -> None:
         """Record one request meant to start at `intended`, finished at `done`."""
         with self._lock:
-            self._record(intended, done, error)
+            self._record(intended, intended, done, error)
 
     def record_unsent(self, intended: float, reason: str) -> None:
         """Count a request the schedule wanted but the generator could not send."""
@@ -180,11 +187,11 @@ class SeriesRecorder:
             acc.by_kind[reason] = acc.by_kind.get(reason, 0) + 1
             self.unsent += 1
 
-    def _record(self, intended: float, done: float, error: str | None) -> None:
+    def _record(self, intended: float, start: float, done: float, error: str | None) -> None:
         acc = self._acc(intended)
         if acc.hist is None:
             acc.hist = _histogram()
-        acc.hist.record_value(_to_us(done - intended))
+        acc.hist.record_value(_to_us(done - start))
         acc.requests += 1
         if error is not None:
             acc.errors += 1
@@ -227,7 +234,7 @@ class SeriesRecorder:
             last = math.floor((now - self.origin) / self.slice_width)
             accs = self._accs[first : last + 1]
             lived = max(now - (self.origin + first * self.slice_width), 0.0)
-            ages = [now - t for t in self._in_flight.values()]
+            ages = [now - start for _, start in self._in_flight.values()]
             stats = self._merge(accs, lived, ages)
             return Snapshot(
                 at=now,

@@ -121,3 +121,14 @@ def test_snapshot_throughput_over_the_life_of_a_young_run() -> None:
 def test_bad_slice_width() -> None:
     with pytest.raises(ValueError, match="slice_width"):
         SeriesRecorder(origin=0.0, slice_width=0)
+
+
+def test_latency_counts_from_the_due_time_when_late_and_the_send_when_early() -> None:
+    rec = SeriesRecorder(origin=0.0)
+    late = rec.begin(1.0, sent=1.5)  # a worker got to it late: the wait counts
+    rec.end(late, 1.6)
+    early = rec.begin(2.0, sent=1.999)  # sent a millisecond early: from the send
+    rec.end(early, 2.009)
+    s1, s2 = rec.slices()[1:3]
+    assert s1.max == pytest.approx(0.6, rel=0.01)
+    assert s2.max == pytest.approx(0.010, rel=0.01)
