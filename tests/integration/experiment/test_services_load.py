@@ -128,8 +128,9 @@ def test_guard_rail_trips_on_a_stalled_real_service_and_rollback_resumes_it(
     (event,) = journal["chaoslab"]["guard_events"]
     assert event["rail"] == "latency"
     (window,) = journal["chaoslab"]["fault_windows"]
-    # Requests stall at once; their age passes 300 ms within the next checks.
-    assert 0.3 <= event["at"] - window["start"] < 1.5
+    # Requests stall at once; p99 over the last whole slices passes 300 ms once the
+    # fast requests of before the stall have left the window (two slices at most).
+    assert 0.3 <= event["at"] - window["start"] < 3.0
     assert journal["duration"] < 10  # not the 30 s the method asked for
     assert journal["rollbacks"][0]["status"] == "succeeded"
     assert httpx.get(url, timeout=5).status_code == 200  # resumed
