@@ -245,7 +245,8 @@ class ReportData(_Lenient):
     def run_length(self) -> float:
         """Seconds on the run's timeline, for chart axes."""
         candidates = [self.metrics.duration or 0.0, self.duration or 0.0]
-        candidates.extend(load.slices[-1].t + 1.0 for load in self.metrics.loads if load.slices)
+        if self.metrics.duration is None:  # else a last, partial slice would overhang the run
+            candidates.extend(load.slices[-1].t + 1.0 for load in self.metrics.loads if load.slices)
         candidates.extend(w.end or w.start for w in self.metrics.fault_windows)
         candidates.extend(e.end or e.start for e in self.metrics.timeline)
         return max(candidates) or 1.0
