@@ -22,8 +22,9 @@ import heapq
 import itertools
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import ClassVar, Protocol, runtime_checkable
 
 __all__ = ["Clock", "SystemClock", "VirtualClock"]
 
@@ -127,7 +128,6 @@ class VirtualClock:
         self._cond = threading.Condition()
         self._waiters: list[_Waiter] = []
         self._seq = itertools.count()
-        self._jumpers: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
 
     def __repr__(self) -> str:
         return f"VirtualClock(now={self._now!r}, autojump={self.autojump!r})"
@@ -194,28 +194,71 @@ class VirtualClock:
             heapq.heappop(self._waiters)
 
     def _ensure_jumper(self, loop: asyncio.AbstractEventLoop) -> None:
-        jumper = self._jumpers.get(loop)
-        if jumper is None or jumper.done():
-            self._jumpers[loop] = loop.create_task(self._jump(loop), name="chaoslab-autojump")
+        _Jumper.for_loop(loop).add(self)
 
-    def _has_waiters_on(self, loop: asyncio.AbstractEventLoop) -> bool:
+    def _earliest_on(self, loop: asyncio.AbstractEventLoop) -> float | None:
+        """Seconds from now to this clock's earliest sleeper on `loop`, if any."""
         with self._cond:
             self._drop_cancelled()
-            return any(w.loop is loop and not w.future.done() for w in self._waiters)
+            gaps = [
+                w.deadline - self._now
+                for w in self._waiters
+                if w.loop is loop and not w.future.done()
+            ]
+            return min(gaps) if gaps else None
 
-    async def _jump(self, loop: asyncio.AbstractEventLoop) -> None:
-        try:
-            while self._has_waiters_on(loop):
-                await _until_idle(loop, self.autojump_threshold)
-                with self._cond:
-                    self._drop_cancelled()
-                    if self._waiters and self.autojump:
-                        self._set_time(max(self._now, self._waiters[0].deadline))
-                # Let the woken tasks run before looking again.
-                await asyncio.sleep(0)
-        finally:
-            if self._jumpers.get(loop) is asyncio.current_task():
-                del self._jumpers[loop]
+    def _jump_next(self) -> None:
+        with self._cond:
+            self._drop_cancelled()
+            if self._waiters and self.autojump:
+                self._set_time(max(self._now, self._waiters[0].deadline))
+
+
+class _Jumper:
+    """One autojump task per event loop, shared by every autojump clock on it.
+
+    Two clocks with a task each would keep the loop busy for one another
+    (each yields to look for idleness) and neither would ever jump.
+    """
+
+    _by_loop: ClassVar[weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Jumper]] = (
+        weakref.WeakKeyDictionary()
+    )
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.clocks: weakref.WeakSet[VirtualClock] = weakref.WeakSet()
+        self.task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def for_loop(cls, loop: asyncio.AbstractEventLoop) -> _Jumper:
+        jumper = cls._by_loop.get(loop)
+        if jumper is None:
+            jumper = cls._by_loop[loop] = cls(loop)
+        return jumper
+
+    def add(self, clock: VirtualClock) -> None:
+        self.clocks.add(clock)
+        if self.task is None or self.task.done():
+            self.task = self.loop.create_task(self._run(), name="chaoslab-autojump")
+
+    def _next_clock(self) -> VirtualClock | None:
+        best: tuple[float, VirtualClock] | None = None
+        for clock in list(self.clocks):
+            gap = clock._earliest_on(self.loop)
+            if gap is not None and (best is None or gap < best[0]):
+                best = (gap, clock)
+        return best[1] if best else None
+
+    async def _run(self) -> None:
+        while self._next_clock() is not None:
+            threshold = max((c.autojump_threshold for c in self.clocks), default=0.0)
+            await _until_idle(self.loop, threshold)
+            clock = self._next_clock()
+            if clock is not None:
+                clock._jump_next()
+            # Let the woken tasks run before looking again.
+            await asyncio.sleep(0)
 
 
 def _wake(waiter: _Waiter) -> None:

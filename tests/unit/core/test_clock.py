@@ -168,3 +168,18 @@ def test_autojump_runs_under_asyncio_run() -> None:
         return clock.now()
 
     assert asyncio.run(outage()) == 30.0
+
+
+async def test_two_autojump_clocks_on_one_loop_both_jump() -> None:
+    # Each clock used to run its own jumper task, and each kept the loop
+    # looking busy to the other: neither ever jumped.
+    first, second = VirtualClock(autojump=True), VirtualClock(autojump=True)
+
+    async def nap(clock: VirtualClock, seconds: float) -> float:
+        await clock.sleep_async(seconds)
+        return clock.now()
+
+    woke = await asyncio.wait_for(
+        asyncio.gather(nap(first, 5), nap(second, 3), nap(first, 30), nap(second, 1)), 5
+    )
+    assert woke == [5.0, 3.0, 30.0, 1.0]
