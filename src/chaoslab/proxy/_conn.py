@@ -190,8 +190,9 @@ class Connection:
         for link in (self.upstream, self.downstream):
             if link is not None:
                 link.shutdown()
-        if self._dial is not None:
-            self._dial.cancel()
+        dial = self._dial
+        if dial is not None and dial is not asyncio.current_task():
+            dial.cancel()
         self._close_transports(reset=reset)
         self.proxy.connection_closed(self, "reset" if reset else reason)
 
