@@ -182,4 +182,4 @@ async def test_two_autojump_clocks_on_one_loop_both_jump() -> None:
     woke = await asyncio.wait_for(
         asyncio.gather(nap(first, 5), nap(second, 3), nap(first, 30), nap(second, 1)), 5
     )
-    assert woke == [5.0, 3.0, 30.0, 1.0]
+    assert list(woke) == [5.0, 3.0, 30.0, 1.0]
