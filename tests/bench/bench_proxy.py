@@ -77,7 +77,7 @@ class _ServerProtocol(asyncio.Protocol):
 
 def role_server() -> None:
     _raise_nofile()
-    import uvloop
+    from chaoslab.proxy._sync import new_event_loop
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -85,7 +85,7 @@ def role_server() -> None:
         print(server.sockets[0].getsockname()[1], flush=True)
         await loop.run_in_executor(None, sys.stdin.read)
 
-    uvloop.run(main())
+    new_event_loop().run_until_complete(main())  # uvloop when installed
 
 
 def role_chaoslab(upstream: int, loop_kind: str) -> None:
