@@ -2,6 +2,7 @@
 
 One line per command group; each module owns its commands.
 """
+
 from chaoslab.cli import (
     _demo,  # noqa: F401  (chaoslab demo)
     _example,  # noqa: F401  (chaoslab example)
