@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -254,3 +255,28 @@ async def test_async_blocking_pool_exhausted(redis_url: str, chaos: FaultInjecto
         assert await client.get("k") is None
     await client.aclose()
     await pool.disconnect()
+
+
+async def test_async_hang_waits_the_client_socket_timeout_or_until_cancelled(
+    redis_url: str, chaos: FaultInjector
+) -> None:
+    default = AsyncChaosRedisPool.from_url(redis_url, injector=chaos, retry=Retry(NoBackoff(), 0))
+    endless = AsyncChaosRedisPool.from_url(
+        redis_url, injector=chaos, retry=Retry(NoBackoff(), 0), socket_timeout=None
+    )
+    before = chaos.clock.now()
+    with chaos.inject("redis.GET *", Hang()):
+        with pytest.raises(redis.exceptions.TimeoutError):
+            await redis.asyncio.Redis(connection_pool=default).get("k")
+        assert chaos.clock.now() - before == pytest.approx(5)  # redis-py's default timeout
+        client = redis.asyncio.Redis(connection_pool=endless)
+        task = asyncio.ensure_future(client.get("k"))
+        done, _ = await asyncio.wait([task], timeout=0.05)
+        assert not done  # hanging, as a client without a socket timeout does
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert await client.ping()
+    await client.aclose()
+    for pool in (default, endless):
+        await pool.disconnect()
