@@ -2,9 +2,11 @@
 
 - Baseline: the one-second slices that end before the first fault starts.
 - Recovery time of a fault window: from the fault's end to the start of
-  the first slice (starting at or after the end) whose metrics meet the
-  recovery criteria; null if none does before the run ends. The resolution
-  is the slice width (one second).
+  the first slice whose metrics meet the recovery criteria, counting from
+  the slice the fault ended in (if that one meets them, recovery was
+  immediate: 0); null if none does before the run ends. The resolution is
+  the slice width (one second).
+- Degradation: the worst slice overlapping the window, against the baseline.
 - Criteria, first that applies: the experiment's `recovery` conditions
   (`error_rate <= 1%`, `p99 < 200ms`); else the hypothesis's `metrics`
   probes with numeric tolerances; else "back near the baseline":
@@ -115,7 +117,7 @@ def _degradation(
 ) -> Degradation | None:
     if baseline is None:
         return None
-    inside = [s for s in slices if window["start"] <= s["t"] < end]
+    inside = [s for s in slices if s["t"] < end and s["t"] + 1.0 > window["start"]]
     if not inside:
         return None
     p99s = [v for s in inside if (v := s["p99"]) is not None]
@@ -141,10 +143,12 @@ def recovery_report(
         recovered: float | None = None
         if crit:
             for s in ordered:
-                if s["t"] + 1e-9 >= end and s["requests"] > 0:
+                # From the slice the fault ended in: if even that one meets the
+                # criteria, recovery was immediate.
+                if s["t"] + 1.0 > end + 1e-9 and s["requests"] > 0:
                     stats = merge([s], 1.0)
                     if all(check(stats) for _, check in crit):
-                        recovered = s["t"]
+                        recovered = max(s["t"], end)
                         break
         out.append(
             {

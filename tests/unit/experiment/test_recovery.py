@@ -115,3 +115,51 @@ def test_explicit_criteria_and_no_recovery(injector: FaultInjector) -> None:
     assert rec["recovered_at"] is None
     assert rec["recovery_time"] is None
     assert journal["deviated"] is True
+
+
+def _slice(t: float, error_rate: float, p99: float) -> Any:
+    return {
+        "t": t,
+        "requests": 100,
+        "errors": int(error_rate * 100),
+        "throughput": 100.0,
+        "error_rate": error_rate,
+        "p50": p99,
+        "p90": p99,
+        "p95": p99,
+        "p99": p99,
+        "max": p99,
+    }
+
+
+def test_recovery_counts_from_the_slice_the_fault_ended_in() -> None:
+    from chaoslab.experiment._recovery import recovery_report
+
+    window: Any = {
+        "name": "f",
+        "kind": "proxy.toxic",
+        "target": "redis",
+        "start": 2.3,
+        "end": 4.6,
+        "activity": "a",
+        "details": {},
+    }
+    # Slices start at .0 (the load's grid), the fault at 2.3 and 4.6: off the grid.
+    series = [
+        _slice(0, 0, 0.01),
+        _slice(1, 0, 0.01),
+        _slice(2, 0, 0.5),
+        _slice(3, 0.2, 0.01),
+        _slice(4, 0, 0.01),
+        _slice(5, 0, 0.01),
+    ]
+    (rec,) = recovery_report([window], series, [])["windows"]
+    # The slice [4, 5) holds the fault's end and is already clean: immediate recovery.
+    assert rec["recovered_at"] == 4.6
+    assert rec["recovery_time"] == 0.0
+    # The slice [2, 3) overlaps the fault's start: its p99 is the worst (50x the baseline).
+    assert rec["degradation"] == {"p99_ratio": 50.0, "error_rate_delta": 0.2}
+    series[4] = _slice(4, 0.5, 0.01)  # still failing in the fault's last slice
+    (rec,) = recovery_report([window], series, [])["windows"]
+    assert rec["recovered_at"] == 5.0
+    assert rec["recovery_time"] == 0.4
