@@ -100,7 +100,8 @@ class RedisCacheBackend:
         async_client: a `redis.asyncio.Redis` for the `*_async` methods.
         prefix: prepended to every key, so caches can share a database.
         codec: `"json"` (default; values must be JSON data: tuples come back
-            as lists) or `"pickle"` (any value; only for a Redis you trust).
+            as lists) or `"pickle"` (any value; only for a Redis you trust,
+            and a client without `decode_responses`).
 
     Redis errors (`redis.RedisError`) propagate: wrap the backend in a
     `FallbackBackend` to keep serving from memory while Redis is down.
