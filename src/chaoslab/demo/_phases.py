@@ -2,7 +2,8 @@
 
 Phases come from the journal: the baseline (before the first fault), each
 fault window, and the recovery after each fault (until the next fault or
-the end). Load figures come from the journal's per-second slices, stated as
+the end of the method). A one-second slice that overlaps a fault window
+counts for the fault. Load figures come from the journal's per-second slices, stated as
 the report states them (`chaoslab.report.load_stats`: p50 of the median
 second, p99 of the worst second); the sources of the answers come from the
 demo's traffic, which read them in each response.
@@ -18,7 +19,7 @@ Example:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,9 +94,19 @@ def phases(journal: Mapping[str, Any]) -> list[Phase]:
     return out
 
 
-def _slices_in(slices: Iterable[Mapping[str, Any]], phase: Phase) -> list[Mapping[str, Any]]:
-    # A slice belongs to the phase its middle falls in: each second counts once.
-    return [s for s in slices if phase.start <= float(s["t"]) + 0.5 < phase.end]
+def _phase_of(t: float, cut: Sequence[Phase]) -> int | None:
+    """The phase a one-second slice starting at `t` belongs to.
+
+    A slice that overlaps a fault window belongs to that fault: its requests
+    met the fault for part of their second, and a fault's effects must not
+    leak into the calm phases around it. Any other slice belongs to the
+    phase its middle falls in.
+    """
+    for index, phase in enumerate(cut):
+        if phase.fault is not None and t < phase.end and t + 1 > phase.start:
+            return index
+    middle = t + 0.5
+    return next((i for i, p in enumerate(cut) if p.start <= middle < p.end), None)
 
 
 def phase_rows(
@@ -113,10 +124,15 @@ def phase_rows(
     duration = float(section.get("duration") or 0.0)
     slices = [s for load in section.get("loads", []) for s in load.get("slices", [])]
     recovery = {w["fault"]: w for w in section.get("recovery", {}).get("windows", [])}
+    cut = phases(journal)
+    chosen: list[list[MetricSlice]] = [[] for _ in cut]
+    for data in slices:
+        index = _phase_of(float(data["t"]), cut)
+        if index is not None:
+            chosen[index].append(MetricSlice.model_validate(data))
     rows = []
-    for phase in phases(journal):
-        chosen = [MetricSlice.model_validate(s) for s in _slices_in(slices, phase)]
-        stats = load_stats(chosen, end=duration)
+    for phase, own in zip(cut, chosen, strict=True):
+        stats = load_stats(own, end=duration)
         counted = Counter(a.source for a in answers if phase.start <= a.at - origin < phase.end)
         window = recovery.get(phase.fault) if phase.fault else None
         rows.append(

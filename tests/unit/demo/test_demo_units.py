@@ -162,3 +162,12 @@ def test_quick_overrides_shorten_every_window() -> None:
     assert quick.chaoslab.warmup == 3
     full = demo_overrides(DemoSettings(Path("o")), urls)
     assert "fault" not in full.configuration
+
+
+def test_a_slice_touching_a_fault_counts_for_the_fault() -> None:
+    journal = _journal()
+    journal["chaoslab"]["fault_windows"][0].update(start=4.5, end=6.5)
+    base, fault, after = phase_rows(journal)
+    # Slices 4, 5 and 6 overlap [4.5, 6.5); 0-3 are the baseline, 7-9 the recovery.
+    assert (base.requests, fault.requests, after.requests) == (400, 300, 300)
+    assert fault.error_rate == pytest.approx(10 / 300)
