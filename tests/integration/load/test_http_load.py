@@ -109,11 +109,15 @@ async def test_thread_runner_gives_live_snapshots_and_stops(server: Server) -> N
         HttpTarget(f"{server.url}/slow"), OpenLoop(rate=100), duration=30.0, max_requests=100_000
     )
     thread = gen.start_in_thread()  # its own loop (uvloop when installed), in a thread
-    await asyncio.sleep(0.8)
-    snap = thread.snapshot(window=5.0)
-    assert snap.requests > 20
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10.0
+    while (snap := thread.snapshot(window=5.0)).requests <= 20:
+        assert loop.time() < deadline, "the live snapshot saw no traffic in 10 s"
+        await asyncio.sleep(0.05)  # polling the condition, bounded by the deadline
     assert snap.p50 is not None
-    assert 0.019 <= snap.p50 <= 0.05
+    # The server takes 20 ms; how much more depends on the machine's load, so
+    # only the bound that cannot move is asserted (accuracy: test above).
+    assert snap.p50 >= 0.019
     assert snap.error_rate == 0.0
     thread.stop()
     result = await asyncio.to_thread(thread.join, 5.0)
