@@ -177,3 +177,28 @@ def test_two_breaker_instances_share_open_and_close(redis_url: str) -> None:
     second.refresh()
     assert _state(second) is CircuitState.CLOSED
     assert store.version("search") == 2
+
+
+def test_redis_paused_cache_reads_time_out_once_memory_serves_resumed_redis_again(
+    redis_factory: Callable[..., RedisServer],
+) -> None:
+    """Redis is frozen with SIGSTOP: the first cache read waits for the client's 0.3 s
+    socket timeout (not forever), the memory copy answers it and every read after it
+    during the cooldown without touching Redis; after SIGCONT and the cooldown, the
+    cache reads Redis again."""
+    server = redis_factory()
+    client = redis.Redis.from_url(
+        server.url, socket_timeout=0.3, socket_connect_timeout=0.3, retry=NO_RETRY
+    )
+    clock = VirtualClock()
+    backend = FallbackBackend(
+        RedisCacheBackend(client), MemoryBackend(clock=clock), cooldown=10, clock=clock
+    )
+    cache = Cache(ttl=60, backend=backend, clock=clock)
+    assert cache.get("plan", lambda: "pro") == "pro"
+    with server.paused():
+        assert [cache.get("plan", lambda: "recomputed") for _ in range(20)] == ["pro"] * 20
+        assert backend.failovers == 1
+    clock.advance(10)
+    assert cache.get("plan", lambda: "recomputed") == "pro"
+    assert _using_primary(backend)
