@@ -31,9 +31,6 @@ from chaoslab.experiment._registry import ProviderRegistry
 
 __all__ = ["ActivityExecutor", "Stamps"]
 
-DRY_MODES = ("probes", "actions", "activities", "pause")
-
-
 @dataclass(frozen=True, slots=True)
 class Stamps:
     """Clock readings to journal times: seconds since start, and ISO wall time."""

@@ -7,12 +7,26 @@ from pathlib import Path
 
 from chaoslab.experiment._model import HYPOTHESIS_STRATEGIES, ROLLBACK_STRATEGIES
 
-__all__ = ["LiveStatus", "RunOptions"]
+__all__ = ["DRY_MODES", "LiveStatus", "RunOptions"]
+
+DRY_MODES = ("probes", "actions", "activities", "pause")
 
 
 @dataclass(frozen=True)
 class RunOptions:
-    """How to run: the CLI's options (None = the experiment's `runtime`, else default)."""
+    """How to run: the CLI's options (None = the experiment's `runtime`, else default).
+
+    `handle_signals` makes SIGINT/SIGTERM stop the method and roll back (the
+    CLI sets it; it needs the main thread).
+
+    Example:
+        >>> RunOptions(rollback_strategy="always", dry="pause").dry
+        'pause'
+        >>> RunOptions(rollback_strategy="sometimes")
+        Traceback (most recent call last):
+        ...
+        ValueError: rollback strategy: one of default, always, never, deviated
+    """
 
     journal_path: str | Path | None = None
     rollback_strategy: str | None = None
@@ -28,6 +42,8 @@ class RunOptions:
             raise ValueError(f"rollback strategy: one of {', '.join(ROLLBACK_STRATEGIES)}")
         if self.hypothesis_strategy not in (None, *HYPOTHESIS_STRATEGIES):
             raise ValueError(f"hypothesis strategy: one of {', '.join(HYPOTHESIS_STRATEGIES)}")
+        if self.dry not in (None, *DRY_MODES):
+            raise ValueError(f"dry: one of {', '.join(DRY_MODES)}")
 
 
 @dataclass(frozen=True)
