@@ -283,3 +283,27 @@ def test_unexpected_error_aborts_and_says_why() -> None:
     )
     assert journal["run"] == []
     assert _system.calls == ["rolled-back"]  # aborted runs roll back under `default`
+
+
+async def test_a_second_signal_stops_the_rollbacks() -> None:
+    clock = VirtualClock(autojump=True)
+    doc = experiment()
+    doc["rollbacks"] = [
+        action("slow-rollback", "arecord", 100.0, label="rb1"),
+        action("never-reached", "arecord", label="rb2"),
+    ]
+    runner = Runner(load_experiment(doc), clock=clock)
+
+    async def signals() -> None:
+        await clock.sleep_async(2.0)
+        runner.stop("SIGINT")  # stops the method
+        await clock.sleep_async(10.0)
+        runner.stop("SIGINT")  # stops the rollbacks
+
+    sender = asyncio.create_task(signals())
+    journal = await runner.run_async()
+    await sender
+    assert journal["status"] == "interrupted"
+    assert journal["duration"] == 12.0
+    assert _system.calls == ["rb1"]
+    assert [r["activity"]["name"] for r in journal["rollbacks"]] == ["slow-rollback"]
