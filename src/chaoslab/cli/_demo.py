@@ -5,12 +5,14 @@ API), a fake LLM upstream and the demo service on 127.0.0.1; runs the
 bundled experiment under load with a live display; prints a per-phase
 summary; writes the journal and the HTML report. Exit 0 when the service
 rode out every fault (completed, steady state met after the faults), 1
-when it did not, 130 on Ctrl-C (the journal is written all the same).
+when it did not, 130 on Ctrl-C and 143 on SIGTERM (the journal is written
+all the same).
 """
 
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -152,5 +154,7 @@ def demo(
         raise typer.Exit(1) from None
     _print_result(result)
     if result.journal["status"] == "interrupted":
-        raise typer.Exit(130)
+        # The shell's convention: 128 + the signal's number (130 for Ctrl-C).
+        by = result.journal["chaoslab"].get("interrupted_by") or "SIGINT"
+        raise typer.Exit(128 + getattr(signal, by, signal.SIGINT).value)
     raise typer.Exit(0 if result.ok else 1)

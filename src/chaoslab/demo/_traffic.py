@@ -126,9 +126,10 @@ class Traffic:
         source = "error"
         try:
             async with self._session.get(f"{self.url}/answer", params={"q": question}) as resp:
-                body = await resp.json(content_type=None)
                 if resp.status != 200:
+                    await resp.read()
                     raise ServiceAnswerError(resp.status)
+                body = await resp.json(content_type=None)
                 source = str(body.get("source", "unknown"))
                 return source
         finally:

@@ -116,7 +116,10 @@ def _wait_for_toxic(api: str, proxy: str, child: subprocess.Popen[str]) -> None:
     pytest.fail("no toxic appeared within 60 s")
 
 
-def test_ctrl_c_stops_the_run_rolls_back_and_stops_everything(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_the_run_rolls_back_and_stops_everything(
+    tmp_path: Path, signum: signal.Signals, code: int
+) -> None:
     out = tmp_path / "out"
     child = subprocess.Popen(
         [str(CHAOSLAB), "demo", "--quick", "--out", str(out)],
@@ -134,17 +137,17 @@ def test_ctrl_c_stops_the_run_rolls_back_and_stops_everything(tmp_path: Path) ->
         addresses = _addresses(head)
         api = next(f"http://{h}:{p}" for h, p in addresses[1:2])
         _wait_for_toxic(api, "redis", child)  # the first fault is on
-        child.send_signal(signal.SIGINT)
+        child.send_signal(signum)
         rest, _ = child.communicate(timeout=60)
     finally:
         if child.poll() is None:
             child.kill()
             child.wait()
     output = head + rest
-    assert child.returncode == 130, output
+    assert child.returncode == code, output
     journal = read_journal(out / "journal.json")
     assert journal["status"] == "interrupted"
-    assert journal["chaoslab"]["interrupted_by"] == "SIGINT"
+    assert journal["chaoslab"]["interrupted_by"] == signum.name
     assert [r["status"] for r in journal["rollbacks"]] == ["succeeded"]
     assert all(w["end"] is not None for w in journal["chaoslab"]["fault_windows"])
     assert (out / "report.html").exists()
