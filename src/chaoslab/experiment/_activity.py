@@ -31,6 +31,7 @@ from chaoslab.experiment._registry import ProviderRegistry
 
 __all__ = ["ActivityExecutor", "Stamps"]
 
+
 @dataclass(frozen=True, slots=True)
 class Stamps:
     """Clock readings to journal times: seconds since start, and ISO wall time."""

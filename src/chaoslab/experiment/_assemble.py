@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chaoslab._version import __version__
 from chaoslab.experiment._context import merge
@@ -25,7 +25,16 @@ from chaoslab.experiment._journal import (
 from chaoslab.experiment._model import Experiment
 from chaoslab.experiment._recovery import criteria_from, recovery_report
 
-__all__ = ["build_journal", "chaoslab_section", "combined_slices", "planned_duration"]
+if TYPE_CHECKING:
+    from chaoslab.experiment._runner import Runner
+
+__all__ = [
+    "build_journal",
+    "chaoslab_section",
+    "combined_slices",
+    "journal_of",
+    "planned_duration",
+]
 
 
 def combined_slices(series: Sequence[LoadSeries]) -> list[MetricSlice]:
@@ -147,3 +156,42 @@ def chaoslab_section(
         "recovery": recovery,
         "events": events,
     }
+
+
+def journal_of(runner: Runner, events: list[dict[str, Any]]) -> Journal:
+    """The journal of a finished run."""
+    end = runner.clock.now()
+    duration = round(end - runner.t0, 6)
+    section = chaoslab_section(
+        experiment=runner.experiment,
+        seed=runner.seed,
+        started_at=runner.stamps.iso(runner.t0),
+        duration=duration,
+        dry=runner.options.dry,
+        interrupted_by=runner.stop_reason if runner.status == "interrupted" else None,
+        error=runner.error,
+        strategies={
+            "hypothesis": runner.hypothesis_strategy,
+            "rollbacks": runner.rollback_strategy,
+            "hypothesis_frequency": runner.frequency,
+            "fail_fast": runner.fail_fast,
+        },
+        timeline=runner.executor.timeline,
+        loads=runner.ctx.metrics.series(),
+        fault_windows=runner.ctx.faults.windows,
+        guard_rails=runner.guards.summary(),
+        guard_events=runner.guards.events,
+        events=events,
+    )
+    return build_journal(
+        experiment=runner.experiment,
+        start=runner.stamps.iso(runner.t0),
+        end=runner.stamps.iso(end),
+        duration=duration,
+        status=runner.status,
+        deviated=runner.deviated,
+        steady_states=runner.steady_states,
+        run=runner.run_records,
+        rollbacks=runner.rollback_records,
+        section=dict(section),
+    )

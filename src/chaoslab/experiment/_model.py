@@ -39,6 +39,7 @@ from chaoslab.experiment._activities import (
 from chaoslab.experiment._base import Frozen
 from chaoslab.experiment._conditions import Condition, parse_condition
 from chaoslab.experiment._prov_load import StartLoad
+from chaoslab.experiment._stack import ProxySpec, ServiceSpec
 
 __all__ = [
     "HYPOTHESIS_STRATEGIES",
@@ -192,6 +193,19 @@ class ChaoslabSettings(Frozen):
     proxy_url: str = "http://127.0.0.1:8474"
     loads: list[StartLoad] = Field(default_factory=list)
     warmup: Annotated[float, Field(ge=0)] = 0.0
+    services: list[ServiceSpec] = Field(default_factory=list)
+    proxies: list[ProxySpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_stack_names(self) -> ChaoslabSettings:
+        for what, names in (
+            ("service", [s.name for s in self.services]),
+            ("proxy", [p.name for p in self.proxies]),
+        ):
+            doubled = sorted({n for n in names if names.count(n) > 1})
+            if doubled:
+                raise ValueError(f"{what} names must be unique: {', '.join(doubled)}")
+        return self
 
     @field_validator("recovery")
     @classmethod

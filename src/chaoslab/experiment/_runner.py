@@ -26,14 +26,14 @@ import asyncio
 import contextlib
 import logging
 import random
-import signal
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
 from chaoslab.clock import Clock, SystemClock
 from chaoslab.experiment._activity import ActivityExecutor, Stamps, cancel_and_wait
-from chaoslab.experiment._assemble import build_journal, chaoslab_section, planned_duration
+from chaoslab.experiment._assemble import journal_of, planned_duration
 from chaoslab.experiment._context import FaultTracker, MetricsSource, MetricsStore, RunContext
 from chaoslab.experiment._events import ExperimentEnded, ExperimentStarted, JournalEvents
 from chaoslab.experiment._guards import GuardMonitor
@@ -43,6 +43,7 @@ from chaoslab.experiment._model import Experiment
 from chaoslab.experiment._options import LiveStatus, RunOptions
 from chaoslab.experiment._prov_load import start as start_load
 from chaoslab.experiment._registry import ProviderRegistry, default_registry
+from chaoslab.experiment._stack import Stack, stop_on_signals
 from chaoslab.observe import EventBus, default_bus
 
 __all__ = ["LiveStatus", "RunOptions", "Runner"]
@@ -122,10 +123,24 @@ class Runner:
         return asyncio.run(self.run_async())
 
     async def run_async(self) -> Journal:
-        """Run in the running event loop; returns the journal (written if asked)."""
+        """Run in the running event loop; returns the journal (written if asked).
+
+        Services and proxies the file declares start first and stop last.
+        """
+        settings = self.experiment.chaoslab
+        if not settings.services and not settings.proxies:
+            return await self._run()
+        async with Stack(list(settings.services), list(settings.proxies)) as stack:
+            self._services = {**stack.services, **self._services}
+            if self._proxy_server is None:
+                self._proxy_server = stack.proxy_server
+            return await self._run()
+
+    async def _run(self) -> Journal:
         self._setup()
         recorder = JournalEvents()
-        with self.events.subscribed(recorder), self._signals():
+        signals = stop_on_signals(self.stop) if self.options.handle_signals else nullcontext()
+        with self.events.subscribed(recorder), signals:
             self.events.emit(
                 ExperimentStarted(
                     at=self.t0, source="experiment", title=self.experiment.title, seed=self.seed
@@ -142,7 +157,7 @@ class Runner:
                     deviated=self.deviated,
                 )
             )
-        journal = self._journal(recorder.for_journal())
+        journal = journal_of(self, recorder.for_journal())
         if self.options.journal_path is not None:
             write_journal(self.options.journal_path, journal)
         if cancelled:
@@ -194,25 +209,6 @@ class Runner:
             on_trip=self._on_trip,
         )
         self.planned = planned_duration(self.experiment)
-
-    @contextlib.contextmanager
-    def _signals(self) -> Any:
-        if not self.options.handle_signals:
-            yield
-            return
-        loop = asyncio.get_running_loop()
-        installed = []
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            try:
-                loop.add_signal_handler(signum, self.stop, signum.name)
-                installed.append(signum)
-            except (RuntimeError, ValueError, NotImplementedError):  # not the main thread
-                pass
-        try:
-            yield
-        finally:
-            for signum in installed:
-                loop.remove_signal_handler(signum)
 
     def _on_trip(self, event: GuardEvent) -> None:
         _log.warning("guard rail %s tripped: %s", event["rail"], event["message"])
@@ -387,41 +383,4 @@ class Runner:
             p99=stats.p99 if stats else None,
             error_rate=stats.error_rate if stats and stats.requests else None,
             rails=tuple((r.name, r.margin, r.tripped) for r in self.guards.rails),
-        )
-
-    def _journal(self, events: list[dict[str, Any]]) -> Journal:
-        end = self.clock.now()
-        duration = round(end - self.t0, 6)
-        section = chaoslab_section(
-            experiment=self.experiment,
-            seed=self.seed,
-            started_at=self.stamps.iso(self.t0),
-            duration=duration,
-            dry=self.options.dry,
-            interrupted_by=self.stop_reason if self.status == "interrupted" else None,
-            error=self.error,
-            strategies={
-                "hypothesis": self.hypothesis_strategy,
-                "rollbacks": self.rollback_strategy,
-                "hypothesis_frequency": self.frequency,
-                "fail_fast": self.fail_fast,
-            },
-            timeline=self.executor.timeline,
-            loads=self.ctx.metrics.series(),
-            fault_windows=self.ctx.faults.windows,
-            guard_rails=self.guards.summary(),
-            guard_events=self.guards.events,
-            events=events,
-        )
-        return build_journal(
-            experiment=self.experiment,
-            start=self.stamps.iso(self.t0),
-            end=self.stamps.iso(end),
-            duration=duration,
-            status=self.status,
-            deviated=self.deviated,
-            steady_states=self.steady_states,
-            run=self.run_records,
-            rollbacks=self.rollback_records,
-            section=dict(section),
         )
