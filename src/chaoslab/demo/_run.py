@@ -115,6 +115,7 @@ async def run_demo_async(
         # (service, proxy and load alike) for a tenth of a second or more.
         gc.collect()
         gc.freeze()
+        stack.push_cleanup(gc.unfreeze)
         urls = stack.configuration()
         if on_ready is not None:
             on_ready(urls)

@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -43,11 +44,19 @@ __all__ = ["DemoStack"]
 _HOST = "127.0.0.1"
 
 
-async def _serve(app: web.Application, **kwargs: object) -> tuple[web.AppRunner, str]:
-    """Serve `app` on an ephemeral loopback port; returns the runner and the base URL."""
+async def _serve(
+    app: web.Application, *, shutdown_timeout: float = 1.0
+) -> tuple[web.AppRunner, str]:
+    """Serve `app` on an ephemeral loopback port; returns the runner and the base URL.
+
+    Signals are left to the caller (the runner handles SIGINT/SIGTERM), and
+    a stop waits at most `shutdown_timeout` seconds for requests in flight.
+    """
     from aiohttp import web
 
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, **kwargs)  # type: ignore[arg-type]
+    runner = web.AppRunner(
+        app, access_log=None, handle_signals=False, shutdown_timeout=shutdown_timeout
+    )
     await runner.setup()
     try:
         await web.TCPSite(runner, _HOST, 0).start()
@@ -112,7 +121,7 @@ class DemoStack:
         self.proxy = await stack.enter_async_context(
             ProxyServer(seed=self.seed, events=self.events)
         )
-        api, self.proxy_api_url = await _serve(build_app(self.proxy), shutdown_timeout=1.0)
+        api, self.proxy_api_url = await _serve(build_app(self.proxy))
         stack.push_async_callback(api.cleanup)
         upstream, self.upstream_url = await _serve(create_upstream_app(self.upstream_latency))
         stack.push_async_callback(upstream.cleanup)
@@ -127,8 +136,12 @@ class DemoStack:
         )
         await self.service.start()
         stack.push_async_callback(self.service.close)
-        service, self.service_url = await _serve(self.service.app(), shutdown_timeout=1.0)
+        service, self.service_url = await _serve(self.service.app())
         stack.push_async_callback(service.cleanup)
+
+    def push_cleanup(self, callback: Callable[[], object]) -> None:
+        """Call `callback` when the stack stops, before what was started before it."""
+        self._stack.callback(callback)
 
     def configuration(self) -> dict[str, str]:
         """Where everything listens, as experiment configuration values."""
