@@ -12,6 +12,7 @@ all the same).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from collections.abc import Mapping
 from pathlib import Path
@@ -111,12 +112,17 @@ def _ready(urls: Mapping[str, str]) -> None:
 def _run(settings: DemoSettings) -> DemoResult:
     from chaoslab.cli._live import LiveDisplay, PlainDisplay
     from chaoslab.demo import run_demo_async
+    from chaoslab.observe import default_bus
 
     display: LiveDisplay | PlainDisplay
     display = LiveDisplay(console) if console.is_terminal else PlainDisplay(console)
 
     async def main() -> DemoResult:
-        with display:
+        with contextlib.ExitStack() as stack:
+            if isinstance(display, PlainDisplay):
+                # The runner and the service's strategies report on the default bus.
+                stack.enter_context(default_bus().subscribed(display.on_event))
+            stack.enter_context(display)
             return await run_demo_async(settings, on_tick=display.update, on_ready=_ready)
 
     return asyncio.run(main())

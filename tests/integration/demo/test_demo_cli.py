@@ -97,6 +97,9 @@ def test_demo_quick_runs_the_game_day_and_writes_journal_and_report(tmp_path: Pa
     assert "redis-slow" in report
     assert "llm-429" in report
 
+    # Progress (plain lines: the output is not a terminal), one per activity.
+    for activity in FAULTS:
+        assert f"method: {activity} succeeded" in done.stdout
     # The summary table names every phase, and the paths are printed.
     for phase in ("baseline", *FAULTS, "recovery"):
         assert phase in done.stdout
