@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from chaoslab.cli._app import app, console
@@ -60,7 +61,7 @@ def summary_table(result: DemoResult) -> Table:
     for row in result.rows:
         fault = row.phase.fault is not None
         if fault:
-            label = f"[bold red]{row.phase.name}[/bold red]"
+            label = f"[bold red]{escape(row.phase.name)}[/bold red]"
         else:
             label = "baseline" if row.phase.name == "baseline" else "  recovery"
         table.add_row(
@@ -94,7 +95,9 @@ def _print_result(result: DemoResult) -> None:
         f"experiment {journal['duration']:.1f} s, wall time {result.wall_time:.1f} s"
     )
     for event in journal["chaoslab"]["guard_events"]:
-        console.print(f"[red]guard rail {event['rail']} tripped[/red]: {event['message']}")
+        console.print(
+            f"[red]guard rail {escape(event['rail'])} tripped[/red]: {escape(event['message'])}"
+        )
     console.print(f"journal: [bold]{result.journal_path}[/bold]")
     console.print(f"report:  [bold]{result.report_path}[/bold]  (open it in a browser)")
 
@@ -155,8 +158,14 @@ def demo(
     except KeyboardInterrupt:
         console.print("[yellow]interrupted; everything started was stopped[/yellow]")
         raise typer.Exit(130) from None
+    except ImportError as exc:
+        console.print(
+            f"[red]demo failed:[/red] {escape(str(exc))}; the demo needs the extras: "
+            + escape("pip install 'chaoslab[all]'")
+        )
+        raise typer.Exit(1) from None
     except (ChaoslabError, OSError) as exc:
-        console.print(f"[red]demo failed:[/red] {exc}")
+        console.print(f"[red]demo failed:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None
     _print_result(result)
     if result.journal["status"] == "interrupted":
