@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -17,7 +18,10 @@ import pytest
 
 from chaoslab.experiment import Journal, read_journal
 
+# The console script next to this interpreter (a venv's bin/), else the one on PATH.
 CHAOSLAB = Path(sys.executable).with_name("chaoslab")
+if not CHAOSLAB.exists():
+    CHAOSLAB = Path(shutil.which("chaoslab") or CHAOSLAB)
 FAULTS = {"redis-latency": "redis", "redis-reset": "redis", "upstream-429": "llm"}
 _URL = re.compile(r"^\s+(service|proxy API|redis|upstream)\s+(\S+)(?:.* at (\S+))?", re.M)
 
