@@ -6,7 +6,9 @@ most); a rail with `for D` trips once its condition has held for D seconds
 without a break. Probe rails run their probe every `every` seconds and trip
 when it fails or misses its tolerance. `max-duration` trips when the run
 has lasted that long. The first trip calls `on_trip`, which stops the
-method (the runner cancels it at once) so that the rollbacks run.
+method (the runner cancels it at once) so that the rollbacks run. A rail
+that cannot be checked (its load does not exist, its check raises) trips
+too: an unwatched experiment is not a safe one.
 """
 
 from __future__ import annotations
@@ -93,7 +95,10 @@ class GuardMonitor:
         while not any(r.tripped for r in self.rails):
             await self.ctx.clock.sleep_async(rail.every)
             rail.checks += 1
-            message = await self._check(rail)
+            try:
+                message = await self._check(rail)
+            except Exception as exc:  # noqa: BLE001 - a rail that cannot be checked must not go silent
+                message = f"could not be checked ({type(exc).__name__}: {exc})"
             if message is not None and not any(r.tripped for r in self.rails):
                 self._trip(rail, message)
                 return

@@ -199,6 +199,38 @@ def _in_document_order(document: Mapping[str, Any], problems: Problems) -> Probl
     return sorted(dict.fromkeys(problems), key=order)
 
 
+def _rail_load_problems(document: Mapping[str, Any], settings: ChaoslabSettings) -> Problems:
+    """A rail `on LOAD` must name a load of the file (declared, or started by the method)."""
+    names = {spec.name for spec in settings.loads}
+    for _, item, _ in _activities(document):
+        provider = item.get("provider") if isinstance(item, dict) else None
+        if isinstance(provider, dict) and (provider.get("module"), provider.get("func")) == (
+            "load",
+            "start",
+        ):
+            arguments = provider.get("arguments")
+            name = arguments.get("name", "load") if isinstance(arguments, dict) else None
+            names.add(name if isinstance(name, str) else "load")
+    index = next(
+        (
+            i
+            for i, e in enumerate(document.get("extensions") or [])
+            if isinstance(e, dict) and e.get("name") == "chaoslab"
+        ),
+        0,
+    )
+    return [
+        (
+            f"extensions[{index}].guard-rails[{i}].condition",
+            f"no load named {rail.parsed.load!r} (loads: {', '.join(sorted(names)) or 'none'})",
+        )
+        for i, rail in enumerate(settings.guard_rails)
+        if rail.parsed is not None
+        and rail.parsed.load is not None
+        and rail.parsed.load not in names
+    ]
+
+
 def notes_for(raw: Mapping[str, Any]) -> list[str]:
     """Warnings for keys Chaos Toolkit knows that chaoslab ignores."""
     notes = []
@@ -234,6 +266,7 @@ def load_experiment(
     found, plans = _provider_checks(document, registry, check_imports=check_imports)
     problems += found
     problems += blast_problems(settings.blast_radius, plans)
+    problems += _rail_load_problems(document, settings)
     problems += _ref_problems(document)
     if problems or experiment is None:
         raise ConfigError(_in_document_order(document, problems))

@@ -259,3 +259,28 @@ async def test_proxy_toxic_on_an_embedded_server_in_virtual_time() -> None:
     assert journal["run"][0]["output"]["name"] == "latency_downstream"
     (window,) = journal["chaoslab"]["fault_windows"]
     assert (window["start"], window["end"]) == (0.0, 120.0)
+
+
+def test_rail_on_an_unknown_load_is_refused_then_trips_if_it_cannot_be_checked(
+    clock: VirtualClock, injector: FaultInjector
+) -> None:
+    rails = [{"name": "ghost", "condition": "error_rate > 5% on nowhere"}]
+    doc = guarded(rails, [fault_action({"type": "connection_refused"}, 5)])
+    with pytest.raises(Exception, match="no load named 'nowhere'") as info:
+        load_experiment(doc)
+    assert dict(info.value.problems) == {  # type: ignore[attr-defined]
+        "extensions[0].guard-rails[0].condition": "no load named 'nowhere' (loads: api)"
+    }
+    # Built past validation (as a Python caller could), the rail trips rather than go silent.
+    exp = load_experiment(guarded([], [fault_action({"type": "connection_refused"}, 5)]))
+    from chaoslab.experiment import GuardRailSpec
+
+    settings = exp.chaoslab.model_copy(
+        update={"guard_rails": [GuardRailSpec.model_validate(rails[0])]}
+    )
+    journal = Runner(
+        exp.model_copy(update={"chaoslab": settings}), clock=clock, injector=injector
+    ).run()
+    (event,) = journal["chaoslab"]["guard_events"]
+    assert event["message"].startswith("could not be checked (ExperimentError: no load run")
+    assert journal["status"] == "aborted"
