@@ -211,10 +211,11 @@ def _rail_load_problems(document: Mapping[str, Any], settings: ChaoslabSettings)
             arguments = provider.get("arguments")
             name = arguments.get("name", "load") if isinstance(arguments, dict) else None
             names.add(name if isinstance(name, str) else "load")
+    extensions = document.get("extensions")
     index = next(
         (
             i
-            for i, e in enumerate(document.get("extensions") or [])
+            for i, e in enumerate(extensions if isinstance(extensions, list) else [])
             if isinstance(e, dict) and e.get("name") == "chaoslab"
         ),
         0,

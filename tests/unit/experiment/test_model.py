@@ -428,6 +428,7 @@ documents = st.fixed_dictionaries(
 # Found by this fuzz once, kept as regressions.
 @example({"method": [{"title": None, "name": []}]})
 @example({"title": None, "secrets": {"\u00b9": None}})
+@example({"title": None, "extensions": 1})
 def test_fuzzed_documents_raise_only_config_error(doc: dict[str, Any]) -> None:
     found: tuple[tuple[str, str], ...] = ()
     try:
