@@ -151,8 +151,12 @@ class JsonPathTolerance(Frozen):
     @field_validator("path")
     @classmethod
     def _parses(cls, value: str) -> str:
-        import jsonpath
-
+        try:
+            import jsonpath
+        except ImportError:  # an optional dependency: say how to get it
+            raise ValueError(
+                "jsonpath tolerances need python-jsonpath: pip install 'chaoslab[experiment]'"
+            ) from None
         try:
             jsonpath.compile(value)
         except jsonpath.JSONPathError as exc:
