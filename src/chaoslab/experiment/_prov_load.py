@@ -81,8 +81,12 @@ class StartLoad(_Args):
     def _reachable(self) -> StartLoad:
         # Loopback only unless allowed: refused now, not when the run starts.
         if self.target.startswith(("http://", "https://")):
-            from chaoslab.load import HttpTarget
-
+            try:
+                from chaoslab.load import HttpTarget
+            except ImportError:  # an optional dependency: say how to get it
+                raise ValueError(
+                    "load needs chaoslab's experiment extra: pip install 'chaoslab[experiment]'"
+                ) from None
             try:
                 HttpTarget(self.target).check(allow_remote=self.allow_remote)
             except ConfigError as exc:
