@@ -152,10 +152,10 @@ async def test_latency_through_real_redis(server: ProxyServer, redis_server: Any
             await client.set("chaoslab:proxy", "v")
             assert await client.get("chaoslab:proxy") == b"v"
             elapsed = time.perf_counter() - start
-        assert 0.18 <= elapsed < 0.3  # two round trips, each 100 ± 10 ms
+        assert 0.18 <= elapsed < 0.35  # two round trips, each 100 ± 10 ms
         start = time.perf_counter()
         await client.ping()
-        assert time.perf_counter() - start < 0.05
+        assert time.perf_counter() - start < 0.09
         with proxy.down(), pytest.raises(aredis.ConnectionError):
             await client.ping()
         assert await client.ping()

@@ -24,9 +24,9 @@ def round_trip(listen: str) -> float:
 
 def test_sync_test_with_latency(chaos_proxy: ChaosProxy, sync_echo: int) -> None:
     proxy = chaos_proxy(("127.0.0.1", sync_echo))
-    with proxy.latency(80):
-        assert round_trip(proxy.listen) >= 0.08
-    assert round_trip(proxy.listen) < 0.05
+    with proxy.latency(150):
+        assert round_trip(proxy.listen) >= 0.15
+    assert round_trip(proxy.listen) < 0.1
 
 
 async def test_async_test_shares_the_session_server(
@@ -53,18 +53,23 @@ def test_cleanup_deletes_and_resets(chaos_proxy: ChaosProxy, sync_echo: int) -> 
 
 
 def test_sync_server_start_close_leaves_no_thread(sync_echo: int) -> None:
-    threads = set(threading.enumerate())
+    def proxy_threads() -> set[threading.Thread]:
+        # Only the server's own loop threads: the echo server's handler threads
+        # end on their own schedule once the proxy closes their connections.
+        return {t for t in threading.enumerate() if t.name == "chaoslab-proxy"}
+
+    threads = proxy_threads()
     with SyncProxyServer(seed=3) as server:
         proxy = server.create("s", upstream=f"127.0.0.1:{sync_echo}")
-        proxy.add_toxic("latency", attributes={"latency": 30})
-        assert round_trip(proxy.listen) >= 0.03
-        proxy.remove_toxic("latency_downstream")
+        proxy.add_toxic("latency", attributes={"latency": 150})
+        assert round_trip(proxy.listen) >= 0.15
         server.update("s", enabled=False)
         with pytest.raises(ConnectionRefusedError):
             round_trip(proxy.listen)
-        server.reset()
-        assert round_trip(proxy.listen) < 0.05
-    assert set(threading.enumerate()) <= threads
+        server.reset()  # enabled again, toxic gone
+        assert round_trip(proxy.listen) < 0.1
+        assert proxy.toxics == []
+    assert proxy_threads() <= threads
 
 
 def test_run_in_thread_gives_a_sync_facade(sync_echo: int) -> None:

