@@ -30,6 +30,7 @@ from typing import Any
 
 import httpx
 
+from chaoslab._tls import shared_ssl_context
 from chaoslab.experiment._context import ActivityFailed, RunContext
 from chaoslab.experiment._model import HttpProvider, ProcessProvider, PythonProvider
 
@@ -176,7 +177,8 @@ def _timeout(provider: HttpProvider) -> httpx.Timeout:
 
 async def run_http(ctx: RunContext, provider: HttpProvider) -> dict[str, Any]:
     """Send the request; `{status, headers, body}`."""
-    transport = httpx.AsyncHTTPTransport(retries=provider.max_retries, verify=provider.verify_tls)
+    verify = shared_ssl_context() if provider.verify_tls else False
+    transport = httpx.AsyncHTTPTransport(retries=provider.max_retries, verify=verify)
     async with httpx.AsyncClient(transport=transport, timeout=_timeout(provider)) as client:
         try:
             response = await client.request(

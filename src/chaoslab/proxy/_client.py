@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from chaoslab._tls import shared_ssl_context
 from chaoslab.proxy import _client_core as core
 from chaoslab.proxy._client_core import DEFAULT_URL, Call, ProxyInfo
 from chaoslab.proxy._client_proxy import AsyncRemoteProxy, RemoteProxy
@@ -49,7 +50,9 @@ class ProxyClient:
 
     def __init__(self, url: str | None = None, *, timeout: float = 10.0) -> None:
         self.url = (url or default_url()).rstrip("/")
-        self._http = httpx.Client(base_url=self.url, timeout=timeout, trust_env=False)
+        self._http = httpx.Client(
+            base_url=self.url, timeout=timeout, trust_env=False, verify=shared_ssl_context()
+        )
 
     def send(self, call: Call[T]) -> T:
         """Send one call and read its reply."""
@@ -134,7 +137,9 @@ class AsyncProxyClient:
 
     def __init__(self, url: str | None = None, *, timeout: float = 10.0) -> None:
         self.url = (url or default_url()).rstrip("/")
-        self._http = httpx.AsyncClient(base_url=self.url, timeout=timeout, trust_env=False)
+        self._http = httpx.AsyncClient(
+            base_url=self.url, timeout=timeout, trust_env=False, verify=shared_ssl_context()
+        )
 
     async def send(self, call: Call[T]) -> T:
         """Send one call and read its reply."""
