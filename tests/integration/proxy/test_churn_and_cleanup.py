@@ -109,6 +109,43 @@ async def test_a_slow_reader_never_makes_the_proxy_buffer_without_bound(
     up.close()
 
 
+async def test_a_slow_upstream_never_makes_the_proxy_buffer_without_bound(
+    server: ProxyServer,
+) -> None:
+    held_open: list[asyncio.StreamWriter] = []
+
+    async def deaf(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held_open.append(writer)  # accepts, never reads
+
+    up = await asyncio.start_server(deaf, "127.0.0.1", 0)
+    proxy = await server.create("deaf", upstream=f"127.0.0.1:{up.sockets[0].getsockname()[1]}")
+    _reader, writer = await connect(proxy)
+    sent = 0
+    block = bytes(256 * 1024)
+
+    async def firehose() -> None:
+        nonlocal sent
+        while True:
+            writer.write(block)
+            await writer.drain()
+            sent += len(block)
+
+    task = asyncio.create_task(firehose())
+    await asyncio.sleep(0.5)
+    (conn,) = proxy._conns.values()
+    assert conn.upstream_side.transport is not None
+    assert conn.upstream_side.transport.get_write_buffer_size() < 4 << 20
+    assert sent < 64 << 20
+    before = sent
+    await asyncio.sleep(0.3)
+    assert sent - before <= 1 << 20  # the client is blocked, not buffered in the proxy
+    task.cancel()
+    writer.close()
+    for w in held_open:
+        w.close()
+    up.close()
+
+
 async def test_close_leaves_no_listener_connection_or_task(echo: EchoServer) -> None:
     before = set(asyncio.all_tasks())
     server = ProxyServer()
