@@ -135,5 +135,8 @@ async def _serve_api(
 
 
 def run(**kwargs: Any) -> None:
-    """Run `serve(**kwargs)` on a fresh event loop until it stops."""
-    asyncio.run(serve(**kwargs))
+    """Run `serve(**kwargs)` on a fresh event loop (uvloop when installed) until it stops."""
+    from chaoslab.proxy._sync import new_event_loop
+
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
+        runner.run(serve(**kwargs))
