@@ -183,7 +183,7 @@ def client_locust(url: str, users: int, seconds: float, fast: bool) -> dict[str,
     class User(base):  # type: ignore[misc]
         host = url.rstrip("/")
 
-        @task
+        @task  # type: ignore[untyped-decorator,unused-ignore]  # locust is absent in CI
         def get(self) -> None:
             self.client.get("/")
 
