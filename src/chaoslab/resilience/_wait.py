@@ -93,16 +93,9 @@ def _check_exponential(base: float, multiplier: float, maximum: float) -> None:
         raise ConfigError(problems)
 
 
-def _exponential(base: float, multiplier: float, maximum: float, n: int) -> float:
-    try:
-        return min(maximum, base * multiplier**n)
-    except OverflowError:  # multiplier**n past the float range: the cap applies
-        return maximum
-
-
 @dataclass(frozen=True, slots=True)
-class WaitExponential(Wait):
-    """`min(max, base * multiplier**n)`: 0.1, 0.2, 0.4, ... by default, capped at 10 s."""
+class _ExponentialWait(Wait):
+    """The fields, checks and capped pause `x` shared by the three exponential waits."""
 
     base: float = 0.1
     multiplier: float = 2.0
@@ -110,42 +103,39 @@ class WaitExponential(Wait):
 
     def __post_init__(self) -> None:
         _check_exponential(self.base, self.multiplier, self.max)
+
+    def _pause(self, n: int) -> float:
+        try:
+            return min(self.max, self.base * self.multiplier**n)
+        except OverflowError:  # multiplier**n past the float range: the cap applies
+            return self.max
+
+
+@dataclass(frozen=True, slots=True)
+class WaitExponential(_ExponentialWait):
+    """`min(max, base * multiplier**n)`: 0.1, 0.2, 0.4, ... by default, capped at 10 s."""
 
     def compute(self, n: int, previous: float, rng: random.Random) -> float:
         """The capped exponential pause."""
-        return _exponential(self.base, self.multiplier, self.max, n)
+        return self._pause(n)
 
 
 @dataclass(frozen=True, slots=True)
-class WaitFullJitter(Wait):
+class WaitFullJitter(_ExponentialWait):
     """`U(0, x)` with `x` the capped exponential: the least work for a fleet of clients."""
-
-    base: float = 0.1
-    multiplier: float = 2.0
-    max: float = 10.0
-
-    def __post_init__(self) -> None:
-        _check_exponential(self.base, self.multiplier, self.max)
 
     def compute(self, n: int, previous: float, rng: random.Random) -> float:
         """A uniform draw below the exponential pause."""
-        return rng.uniform(0.0, _exponential(self.base, self.multiplier, self.max, n))
+        return rng.uniform(0.0, self._pause(n))
 
 
 @dataclass(frozen=True, slots=True)
-class WaitEqualJitter(Wait):
+class WaitEqualJitter(_ExponentialWait):
     """`x/2 + U(0, x/2)`: never less than half the exponential pause."""
-
-    base: float = 0.1
-    multiplier: float = 2.0
-    max: float = 10.0
-
-    def __post_init__(self) -> None:
-        _check_exponential(self.base, self.multiplier, self.max)
 
     def compute(self, n: int, previous: float, rng: random.Random) -> float:
         """Half the exponential pause plus a uniform draw below the other half."""
-        half = _exponential(self.base, self.multiplier, self.max, n) / 2
+        half = self._pause(n) / 2
         return half + rng.uniform(0.0, half)
 
 
