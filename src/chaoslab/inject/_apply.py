@@ -8,7 +8,7 @@ back to the caller, which alone knows how to spoil its result.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from chaoslab.clock import Clock
 from chaoslab.errors import (
@@ -71,11 +71,15 @@ def _wait_for(fault: Fault) -> float:
     return 0.0
 
 
-def _latencies_first(faults: Sequence[Fault]) -> list[Fault]:
-    # Every fired latency is waited, even when another fault then raises: a
-    # slow upstream that also fails is slow first (and the stats that count
-    # the latency stay true). The sort is stable: otherwise in firing order.
-    return sorted(faults, key=lambda fault: not isinstance(fault, Latency))
+def _steps(faults: Sequence[Fault]) -> Iterator[tuple[Fault, float, BaseException | None]]:
+    """The pure plan both drivers follow: (fault, seconds to wait, exception to raise).
+
+    Every fired latency is waited first, even when another fault then raises:
+    a slow upstream that also fails is slow first (and the stats that count
+    the latency stay true). The sort is stable: otherwise in firing order.
+    """
+    for fault in sorted(faults, key=lambda fault: not isinstance(fault, Latency)):
+        yield fault, _wait_for(fault), exception_for(fault)
 
 
 def apply_sync(faults: Sequence[Fault], clock: Clock) -> Outcome | None:
@@ -85,11 +89,9 @@ def apply_sync(faults: Sequence[Fault], clock: Clock) -> Outcome | None:
     or `DropMidStream` for the caller to apply to its result, else None.
     """
     outcome: Outcome | None = None
-    for fault in _latencies_first(faults):
-        delay = _wait_for(fault)
+    for fault, delay, exc in _steps(faults):
         if delay > 0:
             clock.sleep(delay)
-        exc = exception_for(fault)
         if exc is not None:
             raise exc
         if isinstance(fault, Malformed | DropMidStream):
@@ -103,13 +105,11 @@ async def apply_async(faults: Sequence[Fault], clock: Clock) -> Outcome | None:
     A `Hang` waits until the task is cancelled.
     """
     outcome: Outcome | None = None
-    for fault in _latencies_first(faults):
+    for fault, delay, exc in _steps(faults):
         if isinstance(fault, Hang):
             await asyncio.get_running_loop().create_future()  # never resolved: only cancellation
-        delay = _wait_for(fault)
         if delay > 0:
             await clock.sleep_async(delay)
-        exc = exception_for(fault)
         if exc is not None:
             raise exc
         if isinstance(fault, Malformed | DropMidStream):
