@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from chaoslab.services import PortOpen, ProcessService
+
 REPO = Path(__file__).resolve().parents[3]
 
 # `chaoslab proxy serve` as a child process, through the real console entry point.
@@ -32,27 +34,6 @@ def toxiproxy_binary(name: str = "toxiproxy-server") -> Path | None:
         server = Path(os.environ["TOXIPROXY_SERVER"])
         candidates.append(server if name == "toxiproxy-server" else server.parent / name)
     return next((c for c in candidates if c.is_file() and os.access(c, os.X_OK)), None)
-
-
-def free_port() -> int:
-    """A port free right now (only for servers that cannot report their own)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_listening(port: int, deadline_s: float = 10.0) -> None:
-    """Poll until 127.0.0.1:port accepts, bounded in time."""
-    end = time.monotonic() + deadline_s
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        except OSError:
-            if time.monotonic() > end:
-                raise
-            time.sleep(0.02)
-        else:
-            return
 
 
 @dataclass
@@ -113,22 +94,16 @@ def chaoslab_serve(*args: str, command: tuple[str, ...] = ()) -> Iterator[Server
         server.stop()
 
 
+class _Toxiproxy(ProcessService):
+    scheme = "http"
+
+
 @contextlib.contextmanager
-def toxiproxy_serve(binary: Path) -> Iterator[ServerProcess]:
-    """The real toxiproxy-server on a free loopback port."""
-    port = free_port()
-    process = subprocess.Popen(
-        [str(binary), "-host", "127.0.0.1", "-port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    server = ServerProcess(process, f"http://127.0.0.1:{port}")
-    try:
-        wait_listening(port)
+def toxiproxy_serve(binary: Path) -> Iterator[ProcessService]:
+    """The real toxiproxy-server on a free loopback port, up once the port accepts."""
+    command = [str(binary), "-host", "127.0.0.1", "-port", "{port}"]
+    with _Toxiproxy(command, name="toxiproxy", ready=PortOpen()) as server:
         yield server
-    finally:
-        server.stop()
 
 
 class _Echo(socketserver.BaseRequestHandler):
