@@ -37,7 +37,7 @@ import json
 import os
 import threading
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -217,53 +217,36 @@ class FallbackQueue:
         A failing item stays at the head (order is kept) and the drain stops;
         after `max_failures` failures it is dead-lettered and the drain goes on.
         """
-        if not self._drain_lock.acquire(blocking=False):
-            raise RuntimeError(f"{self.name}: another drain is running")
-        try:
-            delivered = buried = 0
-            error: BaseException | None = None
-            while limit is None or delivered < limit:
-                entry = self._head()
-                if entry is None:
-                    break
+        with self._draining(limit) as run:
+            while (entry := run.next()) is not None:
                 try:
                     handler(entry.item)
                 except Exception as exc:  # noqa: BLE001 - recorded, counted, maybe dead-lettered
-                    if self._failed(entry, exc):
-                        buried += 1
-                        continue
-                    error = exc
-                    break
-                self._delivered(entry)
-                delivered += 1
-            return self._drained(delivered, buried, error)
-        finally:
-            self._drain_lock.release()
+                    run.failed(entry, exc)
+                else:
+                    run.succeeded(entry)
+            return run.result()
 
     async def drain_async(
         self, handler: Callable[[Any], Awaitable[object]], *, limit: int | None = None
     ) -> DrainResult:
         """`drain` with an async handler."""
-        if not self._drain_lock.acquire(blocking=False):
-            raise RuntimeError(f"{self.name}: another drain is running")
-        try:
-            delivered = buried = 0
-            error: BaseException | None = None
-            while limit is None or delivered < limit:
-                entry = self._head()
-                if entry is None:
-                    break
+        with self._draining(limit) as run:
+            while (entry := run.next()) is not None:
                 try:
                     await handler(entry.item)
                 except Exception as exc:  # noqa: BLE001 - recorded, counted, maybe dead-lettered
-                    if self._failed(entry, exc):
-                        buried += 1
-                        continue
-                    error = exc
-                    break
-                self._delivered(entry)
-                delivered += 1
-            return self._drained(delivered, buried, error)
+                    run.failed(entry, exc)
+                else:
+                    run.succeeded(entry)
+            return run.result()
+
+    @contextlib.contextmanager
+    def _draining(self, limit: int | None) -> Iterator[_Drain]:
+        if not self._drain_lock.acquire(blocking=False):
+            raise RuntimeError(f"{self.name}: another drain is running")
+        try:
+            yield _Drain(self, limit)
         finally:
             self._drain_lock.release()
 
@@ -407,3 +390,36 @@ class FallbackQueue:
                 if stored.failures:
                     self._failures[stored.seq] = stored.failures
         return max([last, *(letter.seq for letter in self.dead_letters())])
+
+
+class _Drain:
+    """One drain's progress and decisions, shared by `drain` and `drain_async`:
+    they only call the handler and report how it went."""
+
+    __slots__ = ("buried", "delivered", "error", "limit", "queue")
+
+    def __init__(self, queue: FallbackQueue, limit: int | None) -> None:
+        self.queue = queue
+        self.limit = limit
+        self.delivered = 0
+        self.buried = 0
+        self.error: BaseException | None = None
+
+    def next(self) -> _Entry | None:
+        """The item to hand over next, or None: empty, `limit` reached, or a failure kept."""
+        if self.error is not None or (self.limit is not None and self.delivered >= self.limit):
+            return None
+        return self.queue._head()
+
+    def succeeded(self, entry: _Entry) -> None:
+        self.queue._delivered(entry)
+        self.delivered += 1
+
+    def failed(self, entry: _Entry, exc: Exception) -> None:
+        if self.queue._failed(entry, exc):
+            self.buried += 1  # dead-lettered: the drain goes on with the next item
+        else:
+            self.error = exc  # kept at the head: the drain stops, order is kept
+
+    def result(self) -> DrainResult:
+        return self.queue._drained(self.delivered, self.buried, self.error)

@@ -241,3 +241,21 @@ async def test_run_drains_on_the_clock_once_the_dependency_is_back(tmp_path: Pat
         assert len(q) == 0
         with pytest.raises(ConfigError):
             await q.run(deliver, interval=0.0)
+
+
+async def test_one_drain_at_a_time_sync_or_async(tmp_path: Path) -> None:
+    with make(tmp_path) as q:
+        q.put(1)
+        refused: list[str] = []
+
+        async def nested(item: Any) -> None:
+            with pytest.raises(RuntimeError, match="another drain is running") as sync_info:
+                q.drain(print)
+            with pytest.raises(RuntimeError, match="another drain is running") as async_info:
+                await q.drain_async(nested)
+            refused.extend([str(sync_info.value), str(async_info.value)])
+
+        result = await q.drain_async(nested)
+        assert (result.delivered, len(refused)) == (1, 2)
+        q.put(2)
+        assert q.drain(lambda item: None).delivered == 1  # the lock was released
