@@ -51,6 +51,7 @@ _declared: dict[str, frozenset[type[Fault]]] = {}
 _families: dict[str, frozenset[type[Fault]]] = {}
 
 STREAM_FAULTS: frozenset[type[Fault]] = GENERIC_FAULTS | {DropMidStream}
+BLOCK_FAULTS: frozenset[type[Fault]] = GENERIC_FAULTS - {Malformed}
 
 
 def current_injector() -> FaultInjector | None:
@@ -216,7 +217,12 @@ class InjectionPoint:
         return wrapper
 
     def block(self) -> Block:
-        """A `with` / `async with` block that applies this point's faults on entry."""
+        """A `with` / `async with` block that applies this point's faults on entry.
+
+        A block has no result to spoil, so `Malformed` and `DropMidStream`
+        are refused when injected, not silently ignored.
+        """
+        self._declare(BLOCK_FAULTS)
         return Block(self)
 
 
