@@ -54,9 +54,6 @@ class ToxicHelpers(Generic[CM_co, DM_co]):
     def toxic(self, spec: ToxicSpec) -> CM_co:
         """A context manager that adds the toxic on entry and removes it on exit."""
 
-    def _spec(self, type_: str, attributes: Mapping[str, Any], where: Mapping[str, Any]) -> CM_co:
-        return self.toxic(ToxicSpec(type_, dict(attributes), **where))
-
     def latency(
         self,
         latency: int,
@@ -67,10 +64,8 @@ class ToxicHelpers(Generic[CM_co, DM_co]):
         name: str | None = None,
     ) -> CM_co:
         """Delay each chunk by `latency` ms ± `jitter` ms."""
-        return self._spec(
-            "latency",
-            {"latency": latency, "jitter": jitter},
-            {"stream": stream, "toxicity": toxicity, "name": name},
+        return self.toxic(
+            ToxicSpec("latency", {"latency": latency, "jitter": jitter}, stream, toxicity, name)
         )
 
     def bandwidth(
@@ -82,9 +77,7 @@ class ToxicHelpers(Generic[CM_co, DM_co]):
         name: str | None = None,
     ) -> CM_co:
         """Limit throughput to `rate` KB/s."""
-        return self._spec(
-            "bandwidth", {"rate": rate}, {"stream": stream, "toxicity": toxicity, "name": name}
-        )
+        return self.toxic(ToxicSpec("bandwidth", {"rate": rate}, stream, toxicity, name))
 
     def slow_close(
         self,
@@ -95,9 +88,7 @@ class ToxicHelpers(Generic[CM_co, DM_co]):
         name: str | None = None,
     ) -> CM_co:
         """Hold the end of stream for `delay` ms."""
-        return self._spec(
-            "slow_close", {"delay": delay}, {"stream": stream, "toxicity": toxicity, "name": name}
-        )
+        return self.toxic(ToxicSpec("slow_close", {"delay": delay}, stream, toxicity, name))
 
     def timeout(
         self,
@@ -108,9 +99,7 @@ class ToxicHelpers(Generic[CM_co, DM_co]):
         name: str | None = None,
     ) -> CM_co:
         """Drop all data; close after `timeout` ms (0: never)."""
-        return self._spec(
-            "timeout", {"timeout": timeout}, {"stream": stream, "toxicity": toxicity, "name": name}
-        )
+        return self.toxic(ToxicSpec("timeout", {"timeout": timeout}, stream, toxicity, name))
 
     def reset_peer(
         self,
@@ -121,11 +110,7 @@ class ToxicHelpers(Generic[CM_co, DM_co]):
         name: str | None = None,
     ) -> CM_co:
         """Reset the connection (RST) `timeout` ms after the first data."""
-        return self._spec(
-            "reset_peer",
-            {"timeout": timeout},
-            {"stream": stream, "toxicity": toxicity, "name": name},
-        )
+        return self.toxic(ToxicSpec("reset_peer", {"timeout": timeout}, stream, toxicity, name))
 
     def slicer(
         self,
@@ -138,10 +123,14 @@ class ToxicHelpers(Generic[CM_co, DM_co]):
         name: str | None = None,
     ) -> CM_co:
         """Cut data into pieces of about `average_size` bytes, `delay` µs apart."""
-        return self._spec(
-            "slicer",
-            {"average_size": average_size, "size_variation": size_variation, "delay": delay},
-            {"stream": stream, "toxicity": toxicity, "name": name},
+        return self.toxic(
+            ToxicSpec(
+                "slicer",
+                {"average_size": average_size, "size_variation": size_variation, "delay": delay},
+                stream,
+                toxicity,
+                name,
+            )
         )
 
     def limit_data(
@@ -153,15 +142,13 @@ class ToxicHelpers(Generic[CM_co, DM_co]):
         name: str | None = None,
     ) -> CM_co:
         """Close each connection after `nbytes` bytes in this direction."""
-        return self._spec(
-            "limit_data", {"bytes": nbytes}, {"stream": stream, "toxicity": toxicity, "name": name}
-        )
+        return self.toxic(ToxicSpec("limit_data", {"bytes": nbytes}, stream, toxicity, name))
 
     def blackhole(
         self, *, stream: str = "downstream", toxicity: float = 1.0, name: str | None = None
     ) -> CM_co:
         """Accept and drop everything, never close (chaoslab only)."""
-        return self._spec("blackhole", {}, {"stream": stream, "toxicity": toxicity, "name": name})
+        return self.toxic(ToxicSpec("blackhole", {}, stream, toxicity, name))
 
     def corrupt(
         self,
@@ -172,10 +159,8 @@ class ToxicHelpers(Generic[CM_co, DM_co]):
         name: str | None = None,
     ) -> CM_co:
         """Flip bits in bytes with `probability` each (chaoslab only)."""
-        return self._spec(
-            "corrupt",
-            {"probability": probability},
-            {"stream": stream, "toxicity": toxicity, "name": name},
+        return self.toxic(
+            ToxicSpec("corrupt", {"probability": probability}, stream, toxicity, name)
         )
 
     def drop(
@@ -188,10 +173,8 @@ class ToxicHelpers(Generic[CM_co, DM_co]):
         name: str | None = None,
     ) -> CM_co:
         """Reset mid-stream after `nbytes` bytes or `after` ms (chaoslab only)."""
-        return self._spec(
-            "drop",
-            {"bytes": nbytes, "after": after},
-            {"stream": stream, "toxicity": toxicity, "name": name},
+        return self.toxic(
+            ToxicSpec("drop", {"bytes": nbytes, "after": after}, stream, toxicity, name)
         )
 
     def http_status(
@@ -211,25 +194,15 @@ class ToxicHelpers(Generic[CM_co, DM_co]):
             "body": body,
             "headers": dict(headers or {}),
         }
-        return self._spec(
-            "http_status", attrs, {"stream": "downstream", "toxicity": toxicity, "name": name}
-        )
+        return self.toxic(ToxicSpec("http_status", attrs, "downstream", toxicity, name))
 
     def http_delay(self, delay: int, *, toxicity: float = 1.0, name: str | None = None) -> CM_co:
         """Hold the first byte of each HTTP response `delay` ms (chaoslab only)."""
-        return self._spec(
-            "http_delay",
-            {"delay": delay},
-            {"stream": "downstream", "toxicity": toxicity, "name": name},
-        )
+        return self.toxic(ToxicSpec("http_delay", {"delay": delay}, "downstream", toxicity, name))
 
     def sse_cut(self, events: int = 1, *, toxicity: float = 1.0, name: str | None = None) -> CM_co:
         """Pass `events` server-sent events, then reset the connection (chaoslab only)."""
-        return self._spec(
-            "sse_cut",
-            {"events": events},
-            {"stream": "downstream", "toxicity": toxicity, "name": name},
-        )
+        return self.toxic(ToxicSpec("sse_cut", {"events": events}, "downstream", toxicity, name))
 
     @abstractmethod
     def down(self) -> DM_co:
@@ -251,4 +224,4 @@ class ToxicHelpers(Generic[CM_co, DM_co]):
             return self.down()
         if type_.startswith(("http_", "sse_")):
             stream = "downstream"
-        return self._spec(type_, attributes, {"stream": stream, "toxicity": toxicity, "name": name})
+        return self.toxic(ToxicSpec(type_, attributes, stream, toxicity, name))
