@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from chaoslab.cli._app import app, console
@@ -38,16 +39,16 @@ def _load(file: Path, var: list[str], var_file: list[Path]) -> Experiment:
         _print_problems(file, exc.problems)
         raise typer.Exit(1) from None
     except (OSError, ValueError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None
 
 
 def _print_problems(file: Path, problems: tuple[tuple[str, str], ...]) -> None:
-    table = Table(title=f"{file}: {len(problems)} problem(s)", show_lines=False)
+    table = Table(title=escape(f"{file}: {len(problems)} problem(s)"), show_lines=False)
     table.add_column("field", style="cyan", no_wrap=True)
     table.add_column("problem")
     for path, message in problems:
-        table.add_row(path or "(file)", message)
+        table.add_row(escape(path or "(file)"), escape(message))
     console.print(table)
 
 
@@ -61,9 +62,9 @@ def validate(file: FileArg, *, var: VarOpt = None, var_file: VarFileOpt = None) 
     """Check an experiment file and list every problem (exit 1 if any)."""
     experiment = _load(file, var or [], var_file or [])
     for note in experiment.notes:
-        console.print(f"[yellow]note:[/yellow] {note}")
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
     count = len(experiment.method) + len(experiment.rollbacks)
-    console.print(f"[green]valid[/green]: {experiment.title!r} ({count} activities)")
+    console.print(f"[green]valid[/green]: {escape(repr(experiment.title))} ({count} activities)")
 
 
 @app.command()
@@ -107,7 +108,7 @@ def run(
         raise typer.BadParameter("one of probes, actions, activities, pause", param_hint="--dry")
     experiment = _load(file, var or [], var_file or [])
     for note in experiment.notes:
-        console.print(f"[yellow]note:[/yellow] {note}")
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
     try:
         options = RunOptions(
             journal_path=journal_path,
@@ -141,7 +142,7 @@ def _run_with_display(experiment: Experiment, options: Any) -> Journal:
     else:
         display = PlainDisplay(console)
         bus.subscribe(display.on_event)
-    console.print(f"[bold]{experiment.title}[/bold]")
+    console.print(f"[bold]{escape(experiment.title)}[/bold]")
     runner = Runner(experiment, options=options, on_tick=display.update, events=bus)
     with display:
         return runner.run()
@@ -153,27 +154,31 @@ def _summary(journal: Journal, journal_path: Path) -> None:
     console.print(
         f"[{colour}]{journal['status']}[/{colour}]"
         f"{' (deviated)' if journal['deviated'] else ''} in {journal['duration']:.1f}s, "
-        f"seed {section['seed']}; journal: {journal_path}"
+        f"seed {section['seed']}; journal: {escape(str(journal_path))}"
     )
     for event in section["guard_events"]:
         console.print(
             f"[red]guard rail {event['rail']} tripped at {event['at']:.2f}s[/red]: "
-            f"{event['message']}"
+            f"{escape(event['message'])}"
         )
     for window in section["recovery"]["windows"]:
         took = window["recovery_time"]
         text = "not recovered" if took is None else f"recovered in {took:.1f}s"
-        console.print(f"  {window['fault']}: {text}")
+        console.print(f"  {escape(window['fault'])}: {text}")
 
 
 def _render_report(journal_path: Path, output: Path) -> None:
     try:
         from chaoslab.report import write_report
     except ImportError as exc:  # the report's extra (jinja2) may be missing
+        # No markup: `[experiment]` would read as a Rich tag and vanish.
         console.print(
-            f"[yellow]--report: cannot render ({exc}); install 'chaoslab[experiment]' and run "
-            f"`chaoslab report {journal_path}`. The journal is written.[/yellow]"
+            f"--report: cannot render ({exc}); install 'chaoslab[experiment]' and run "
+            f"`chaoslab report {journal_path}`. The journal is written.",
+            style="yellow",
+            markup=False,
+            highlight=False,
         )
         return
     html_path, _, _ = write_report(journal_path, output)
-    console.print(f"report: {html_path}")
+    console.print(f"report: {escape(str(html_path))}")

@@ -38,7 +38,7 @@ def _render(status: LiveStatus) -> Group:
     for name, margin, tripped in status.rails:
         shown = "TRIPPED" if tripped else ("-" if margin is None else f"{margin:+.0%}")
         style = "red" if tripped or (margin is not None and margin < 0.2) else "green"
-        rails.add_row(name, Text(shown, style=style))
+        rails.add_row(Text(name), Text(shown, style=style))
     return Group(head, metrics, rails) if status.rails else Group(head, metrics)
 
 
@@ -84,12 +84,14 @@ class PlainDisplay:
                 f"[{event.at - self._t0:7.2f}s] {event.phase}: {event.name} "
                 f"{event.status or 'cut short'} ({event.duration:.2f}s)",
                 highlight=False,
+                markup=False,
             )
         elif isinstance(event, GuardTripped):
             self._console.print(
                 f"[{event.at - self._t0:7.2f}s] guard rail {event.rail} TRIPPED: {event.condition}",
                 style="red",
                 highlight=False,
+                markup=False,
             )
 
     def update(self, status: LiveStatus) -> None:
@@ -103,6 +105,7 @@ class PlainDisplay:
             f"[{status.elapsed:7.2f}s] p99 {_fmt_latency(status.p99)}  "
             f"errors {_fmt_rate(status.error_rate)}",
             highlight=False,
+            markup=False,
         )
 
     def __enter__(self) -> PlainDisplay:
