@@ -80,6 +80,19 @@ def checkout_plan(faults: Sequence[Fault], timeout: float) -> tuple[float, BaseE
     return delay, None
 
 
+def _fire_checkout(
+    pool: psycopg_pool.ConnectionPool[Any] | psycopg_pool.AsyncConnectionPool[Any],
+    timeout: float | None,
+) -> tuple[FaultInjector, float, BaseException | None] | None:
+    """Fire `pg.pool.getconn` for one checkout: (injector, delay, exception), or None."""
+    injector = injector_of(pool)
+    faults = injector.fire(PG_POOL_POINT) if injector is not None else ()
+    if injector is None or not faults:
+        return None
+    delay, exc = checkout_plan(faults, timeout if timeout is not None else pool.timeout)
+    return injector, delay, exc
+
+
 class ChaosPgPool(psycopg_pool.ConnectionPool[ChaosPgConnection[Any]]):
     """A `psycopg_pool.ConnectionPool` of `ChaosPgConnection`s with a checkout point.
 
@@ -109,15 +122,13 @@ class ChaosPgPool(psycopg_pool.ConnectionPool[ChaosPgConnection[Any]]):
 
     def getconn(self, timeout: float | None = None) -> ChaosPgConnection[Any]:
         """Check a connection out; `pg.pool.getconn` faults apply first."""
-        injector = injector_of(self)
-        if injector is not None:
-            faults = injector.fire(PG_POOL_POINT)
-            if faults:
-                delay, exc = checkout_plan(faults, timeout if timeout is not None else self.timeout)
-                if delay > 0:
-                    injector.clock.sleep(delay)
-                if exc is not None:
-                    raise exc
+        fired = _fire_checkout(self, timeout)
+        if fired is not None:
+            injector, delay, exc = fired
+            if delay > 0:
+                injector.clock.sleep(delay)
+            if exc is not None:
+                raise exc
         return super().getconn(timeout)
 
 
@@ -150,12 +161,10 @@ class AsyncChaosPgPool(psycopg_pool.AsyncConnectionPool[AsyncChaosPgConnection[A
         timeout: float | None = None,  # noqa: ASYNC109 - psycopg_pool's own signature
     ) -> AsyncChaosPgConnection[Any]:
         """Check a connection out; `pg.pool.getconn` faults apply first."""
-        injector = injector_of(self)
-        if injector is not None:
-            faults = injector.fire(PG_POOL_POINT)
-            if faults:
-                delay, exc = checkout_plan(faults, timeout if timeout is not None else self.timeout)
-                await wait_async(delay, False, injector)
-                if exc is not None:
-                    raise exc
+        fired = _fire_checkout(self, timeout)
+        if fired is not None:
+            injector, delay, exc = fired
+            await wait_async(delay, False, injector)
+            if exc is not None:
+                raise exc
         return await super().getconn(timeout)

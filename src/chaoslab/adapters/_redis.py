@@ -103,7 +103,7 @@ class ChaosRedisConnection(redis.Connection):
     """A redis-py connection whose commands are injection points.
 
     Takes the keyword arguments of `redis.Connection`, plus `injector` (None
-    follows `currentinjector_of()`); a pool passes its keyword arguments on.
+    follows `current_injector()`); a pool passes its keyword arguments on.
 
     Example:
         >>> pool = redis.ConnectionPool(connection_class=ChaosRedisConnection, port=6379)
@@ -267,33 +267,35 @@ class ChaosRedisBlockingPool(redis.BlockingConnectionPool):
         return super().get_connection(*args, **kwargs)
 
 
-def _checkout_sync(pool: Any, *, blocking: bool, pool_timeout: float | None) -> None:
+def _fire_checkout(
+    pool: Any, *, blocking: bool, pool_timeout: float | None
+) -> tuple[Plan, FaultInjector] | None:
+    """Fire the pool point for one checkout: its plan and injector, or None."""
     injector = injector_of(pool.injector)
-    if injector is None:
-        return
-    faults = injector.fire(REDIS_POOL_POINT)
-    if not faults:
-        return
+    faults = injector.fire(REDIS_POOL_POINT) if injector is not None else ()
+    if injector is None or not faults:
+        return None
     host = pool_host(pool.connection_kwargs)
-    plan = pool_plan(faults, host, blocking=blocking, pool_timeout=pool_timeout)
-    if plan.delay > 0:
-        injector.clock.sleep(plan.delay)
-    if plan.error is not None:
-        raise plan.error
+    return pool_plan(faults, host, blocking=blocking, pool_timeout=pool_timeout), injector
+
+
+def _checkout_sync(pool: Any, *, blocking: bool, pool_timeout: float | None) -> None:
+    fired = _fire_checkout(pool, blocking=blocking, pool_timeout=pool_timeout)
+    if fired is not None:
+        plan, injector = fired
+        if plan.delay > 0:
+            injector.clock.sleep(plan.delay)
+        if plan.error is not None:
+            raise plan.error
 
 
 async def _checkout_async(pool: Any, *, blocking: bool, pool_timeout: float | None) -> None:
-    injector = injector_of(pool.injector)
-    if injector is None:
-        return
-    faults = injector.fire(REDIS_POOL_POINT)
-    if not faults:
-        return
-    host = pool_host(pool.connection_kwargs)
-    plan = pool_plan(faults, host, blocking=blocking, pool_timeout=pool_timeout)
-    await wait(plan, injector)
-    if plan.error is not None:
-        raise plan.error
+    fired = _fire_checkout(pool, blocking=blocking, pool_timeout=pool_timeout)
+    if fired is not None:
+        plan, injector = fired
+        await wait(plan, injector)
+        if plan.error is not None:
+            raise plan.error
 
 
 class AsyncChaosRedisPool(redis.asyncio.ConnectionPool):
