@@ -184,15 +184,21 @@ def _terminal(plan: _Plan, fault: Fault, request: httpx.Request) -> bool:
 
 def _plan(faults: Sequence[Fault], request: httpx.Request) -> _Plan:
     plan = _Plan()
+    ended = False
     for fault in faults:
+        # Every fired latency is waited, also one fired after a fault that
+        # ends the request (as at generic points: a slow upstream that also
+        # fails is slow first); of the faults that end it, the first wins.
         if isinstance(fault, Latency):
             plan.delay += fault.seconds
+        elif ended:
+            continue
         elif isinstance(fault, Malformed):
             plan.malformed = fault
         elif isinstance(fault, DropMidStream):
             plan.drop = fault
-        elif _terminal(plan, fault, request):
-            break  # the first fault that ends the request wins
+        else:
+            ended = _terminal(plan, fault, request)
     return plan
 
 

@@ -288,6 +288,17 @@ def test_latency_then_status_applies_both(local_server: LocalServer, get: Get) -
     }
 
 
+def test_latency_fired_after_status_is_waited_too(local_server: LocalServer, get: Get) -> None:
+    # docs/httpx.md: latency combines with the others and is waited first,
+    # whatever the order the faults were injected in.
+    chaos = _injector()
+    chaos.inject("http.*", HTTPStatus(503))
+    chaos.inject("http.*", Latency(1.0))
+    assert get(local_server, chaos, "/v1/complete").status_code == 503
+    assert chaos.clock.now() == 1.0
+    assert local_server.requests == []
+
+
 @pytest.mark.parametrize(
     "fault", [Latency(0.1), HTTPStatus(429), DropMidStream(after_events=1), Malformed()]
 )
