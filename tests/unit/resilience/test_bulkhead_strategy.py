@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
-from collections.abc import Callable
 
 import pytest
 from hypothesis import given
@@ -17,14 +15,7 @@ from chaoslab.observe import EventBus, EventRecorder
 from chaoslab.resilience import Bulkhead, BulkheadFullError, BulkheadRejected, Strategy
 from chaoslab.resilience._bulkhead import ADMITTED, QUEUED, REJECTED, BulkheadMachine
 
-
-def until(condition: Callable[[], bool]) -> None:
-    """Wait (bounded) for other threads to reach a state; never a fixed sleep."""
-    for _ in range(10_000):
-        if condition():
-            return
-        time.sleep(0.001)
-    raise AssertionError("condition never became true")
+from ._threads import wait_until
 
 
 def test_is_a_strategy_and_validates() -> None:
@@ -55,7 +46,7 @@ def test_threads_queue_fifo_and_are_rejected_when_full() -> None:
         thread = threading.Thread(target=work, args=(label,))
         thread.start()
         threads.append(thread)
-        until(lambda q=queued: bulkhead.in_flight == 1 and bulkhead.queued == q)  # type: ignore[misc]
+        wait_until(lambda q=queued: bulkhead.in_flight == 1 and bulkhead.queued == q)  # type: ignore[misc]
     with pytest.raises(BulkheadFullError) as info:
         bulkhead.call(lambda: None)
     assert info.value.reason == "full"
@@ -121,10 +112,10 @@ def test_sync_queue_timeout_on_virtual_time() -> None:
     release = threading.Event()
     holder = threading.Thread(target=bulkhead.call, args=(lambda: release.wait(timeout=30),))
     holder.start()
-    until(lambda: bulkhead.in_flight == 1)
+    wait_until(lambda: bulkhead.in_flight == 1)
 
     def advance_once_queued() -> None:
-        until(lambda: bulkhead.queued == 1)
+        wait_until(lambda: bulkhead.queued == 1)
         clock.advance(5.0)
 
     helper = threading.Thread(target=advance_once_queued)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 
 import pytest
 
 from chaoslab.clock import VirtualClock
 from chaoslab.resilience import Cache
+
+from ._threads import wait_until
 
 
 async def test_a_thousand_concurrent_task_misses_compute_once() -> None:
@@ -120,7 +121,7 @@ def test_concurrent_thread_misses_compute_once() -> None:
     threads = [threading.Thread(target=worker) for _ in range(threads_n)]
     for thread in threads:
         thread.start()
-    _wait_until(lambda: cache.pending("hot") == threads_n)
+    wait_until(lambda: cache.pending("hot") == threads_n)
     release.set()
     for thread in threads:
         thread.join(10)
@@ -146,7 +147,7 @@ def test_thread_waiters_get_the_leaders_error() -> None:
     threads = [threading.Thread(target=worker) for _ in range(8)]
     for thread in threads:
         thread.start()
-    _wait_until(lambda: cache.pending("k") == 8)
+    wait_until(lambda: cache.pending("k") == 8)
     release.set()
     for thread in threads:
         thread.join(10)
@@ -160,11 +161,3 @@ def _value(v: str):  # type: ignore[no-untyped-def]
         return v
 
     return source
-
-
-def _wait_until(condition, limit: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    """Wait (bounded, real time) for other threads to reach a state; not a timing assertion."""
-    deadline = time.monotonic() + limit
-    while not condition():
-        assert time.monotonic() < deadline, "threads never reached the expected state"
-        time.sleep(0.001)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 
 import pytest
 
@@ -12,6 +11,8 @@ from chaoslab.clock import SystemClock, VirtualClock
 from chaoslab.errors import ConfigError
 from chaoslab.observe import EventBus, EventRecorder
 from chaoslab.resilience import HedgeLaunched, HedgeWon, Hedging, RetryBudget
+
+from ._threads import wait_until
 
 
 class Attempts:
@@ -132,7 +133,7 @@ def test_sync_hedge_after_virtual_delay_and_loser_tracked() -> None:
     result: list[str] = []
     caller = threading.Thread(target=lambda: result.append(hedging.call(fetch)))
     caller.start()
-    _wait_until(lambda: len(started) == 1)
+    wait_until(lambda: len(started) == 1)
     clock.advance(0.5)
     assert len(started) == 1  # not yet: the delay is 1.0 s on the clock
     clock.advance(0.5)
@@ -180,13 +181,6 @@ def test_sync_hedging_on_the_system_clock() -> None:
     assert hedging.call(fetch) == "hedge"
     release.set()
     assert hedging.join(10)
-
-
-def _wait_until(condition, limit: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + limit
-    while not condition():
-        assert time.monotonic() < deadline, "never reached the expected state"
-        time.sleep(0.001)
 
 
 # -- budget --------------------------------------------------------------------

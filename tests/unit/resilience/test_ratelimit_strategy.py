@@ -22,6 +22,8 @@ from chaoslab.resilience import (
     TokenBucket,
 )
 
+from ._threads import wait_until
+
 EPS = 1e-9
 
 
@@ -74,11 +76,7 @@ def test_threads_over_capacity_are_all_served_at_the_rate() -> None:
     for step in range(1, 16):
         target = 5 + step
         clock.advance_to(step / 5)
-        for _ in range(10_000):
-            with lock:
-                if len(served) >= target:
-                    break
-            threading.Event().wait(0.001)
+        wait_until(lambda target=target: len(served) >= target)  # type: ignore[misc]
     for t in threads:
         t.join(timeout=30)
     assert len(served) == 20
