@@ -26,6 +26,8 @@ from typing import Any
 
 import yaml
 
+from chaoslab.errors import ConfigError
+
 __all__ = ["Vars", "load_var_file", "parse_var", "resolve_values", "substitute"]
 
 _ENV_TYPES = ("str", "int", "float", "bytes", "bool", "json")
@@ -77,15 +79,39 @@ def convert(value: str, kind: str, what: str) -> Any:
     raise ValueError(f"{what}: unknown type {kind!r}; allowed: {', '.join(_ENV_TYPES)}")
 
 
-def load_var_file(path: str | Path) -> Vars:
-    """Read a `--var-file`: JSON/YAML `{configuration, secrets}` or `.env` lines."""
-    file = Path(path)
-    text = file.read_text(encoding="utf-8")
-    if file.suffix in (".json", ".yaml", ".yml"):
+def read_text(file: Path) -> str:
+    """A file's UTF-8 text; ConfigError naming the file if it cannot be read."""
+    try:
+        return file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([(str(file), f"cannot read: {exc.strerror or exc}")]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([(str(file), f"cannot read: not UTF-8 text ({exc})")]) from None
+
+
+def read_mapping(file: Path, what: str) -> dict[str, Any]:
+    """A JSON (`.json`) or YAML file holding a mapping; ConfigError naming the file if not."""
+    text = read_text(file)
+    try:
         data = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
-        if not isinstance(data, dict):
-            raise ValueError(f"{file}: a var file holds a mapping")
+    except (ValueError, yaml.YAMLError) as exc:
+        kind = "JSON" if file.suffix == ".json" else "YAML"
+        raise ConfigError([(str(file), f"not valid {kind}: {exc}")]) from None
+    if not isinstance(data, dict):
+        raise ConfigError([(str(file), what)])
+    return data
+
+
+def load_var_file(path: str | Path) -> Vars:
+    """Read a `--var-file`: JSON/YAML `{configuration, secrets}` or `.env` lines.
+
+    A file that cannot be read or parsed raises ConfigError naming it.
+    """
+    file = Path(path)
+    if file.suffix in (".json", ".yaml", ".yml"):
+        data = read_mapping(file, "a var file holds a mapping of configuration and secrets")
         return Vars(dict(data.get("configuration") or {}), dict(data.get("secrets") or {}))
+    text = read_text(file)
     env: dict[str, str] = {}
     for raw_line in text.splitlines():
         line = raw_line.strip()

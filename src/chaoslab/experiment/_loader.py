@@ -21,20 +21,18 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from chaoslab.errors import ConfigError
 from chaoslab.experiment._base import problems_from
 from chaoslab.experiment._blast import Planned, blast_problems
-from chaoslab.experiment._config import Vars, resolve_values, substitute
+from chaoslab.experiment._config import Vars, read_mapping, resolve_values, substitute
 from chaoslab.experiment._model import (
     ChaoslabSettings,
     Experiment,
@@ -51,19 +49,7 @@ Problems = list[tuple[str, str]]
 
 def read_document(source: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a JSON or YAML experiment file into a mapping (ConfigError if it is not one)."""
-    path = Path(source)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError([(str(path), f"cannot read: {exc.strerror or exc}")]) from None
-    try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
-        kind = "JSON" if path.suffix == ".json" else "YAML"
-        raise ConfigError([(str(path), f"not valid {kind}: {exc}")]) from None
-    if not isinstance(data, dict):
-        raise ConfigError([(str(path), "an experiment is a mapping of keys (title, method, ...)")])
-    return data
+    return read_mapping(Path(source), "an experiment is a mapping of keys (title, method, ...)")
 
 
 def _resolve(

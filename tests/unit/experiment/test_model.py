@@ -112,6 +112,29 @@ def test_var_file_yaml_replaces_secret_groups(tmp_path: Path) -> None:
     assert load_var_file(env_file).env == {"TOKEN": "abc"}
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "problem"),
+    [
+        ("vars.yaml", b"configuration: [\n", "not valid YAML"),
+        ("vars.json", b"{", "not valid JSON"),
+        ("vars.yaml", b"- 1\n", "holds a mapping"),
+        ("vars.env", b"\xff\xfe", "not UTF-8"),
+        ("missing.yaml", None, "cannot read"),
+    ],
+)
+def test_unreadable_var_file_is_a_config_error_naming_it(
+    tmp_path: Path, name: str, content: bytes | None, problem: str
+) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(ConfigError) as info:
+        load_var_file(path)
+    [(where, message)] = info.value.problems
+    assert where == str(path)
+    assert problem in message
+
+
 def test_invalid_file_reports_every_problem_with_its_path() -> None:
     found = problems(FILES / "invalid.yaml")
     assert len(found) == 11
