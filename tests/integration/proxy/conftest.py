@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import socket
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 
@@ -79,6 +79,29 @@ async def connect(proxy: Proxy) -> tuple[asyncio.StreamReader, asyncio.StreamWri
 async def read_n(reader: asyncio.StreamReader, n: int, timeout: float = 10.0) -> bytes:
     """Exactly n bytes, or fail after `timeout` s (a stuck proxy must not hang the suite)."""
     return await asyncio.wait_for(reader.readexactly(n), timeout)
+
+
+async def until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Poll `condition` until it holds (True) or `timeout` s pass (False)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() >= deadline:
+            return False
+        await asyncio.sleep(0.005)
+    return True
+
+
+def send_blocked(writer: asyncio.StreamWriter) -> bool:
+    """True while `writer` is over its high-water mark: its drain() waits for the peer."""
+    transport = writer.transport
+    return transport.get_write_buffer_size() > transport.get_write_buffer_limits()[1]
+
+
+async def hold(turns: int = 200) -> None:
+    """Let the loop run `turns` times: reads ready on loopback sockets are served."""
+    for _ in range(turns):
+        await asyncio.sleep(0)
 
 
 @pytest.fixture

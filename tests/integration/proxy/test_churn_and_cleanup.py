@@ -14,7 +14,7 @@ import pytest
 
 from chaoslab.proxy import Proxy, ProxyServer, ToxicNotFound
 
-from .conftest import EchoServer, connect
+from .conftest import EchoServer, connect, hold, send_blocked, until
 
 
 @pytest.mark.parametrize("seed", [7, 8])
@@ -80,9 +80,11 @@ async def test_a_slow_reader_never_makes_the_proxy_buffer_without_bound(
 ) -> None:
     sent = 0
     stop = asyncio.Event()
+    senders: list[asyncio.StreamWriter] = []
 
     async def firehose(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         nonlocal sent
+        senders.append(writer)
         block = bytes(256 * 1024)
         while not stop.is_set():
             writer.write(block)
@@ -94,7 +96,13 @@ async def test_a_slow_reader_never_makes_the_proxy_buffer_without_bound(
     proxy = await server.create("fire", upstream=f"127.0.0.1:{up.sockets[0].getsockname()[1]}")
     proxy.latency(1)  # the toxic path too: its queue must stay bounded
     _reader, writer = await connect(proxy)
-    await asyncio.sleep(0.5)  # the client reads nothing
+
+    def stalled() -> bool:  # the client reads nothing: the proxy must stop the sender
+        conns = list(proxy._conns.values())
+        link = conns[0].downstream if conns else None
+        return link is not None and link.source_paused and send_blocked(senders[0])
+
+    assert await until(stalled), f"no backpressure; {sent} bytes sent"
     (conn,) = proxy._conns.values()
     assert conn.downstream is not None
     assert conn.client.transport is not None
@@ -102,8 +110,9 @@ async def test_a_slow_reader_never_makes_the_proxy_buffer_without_bound(
     assert held < 4 << 20, held  # bounded by the high-water marks, not by the sender
     assert sent < 64 << 20  # and the sender was stopped by backpressure
     before = sent
-    await asyncio.sleep(0.3)
+    await hold()
     assert sent - before <= 1 << 20  # stalled, not streaming into memory
+    assert stalled()
     stop.set()
     writer.close()
     up.close()
@@ -131,14 +140,21 @@ async def test_a_slow_upstream_never_makes_the_proxy_buffer_without_bound(
             sent += len(block)
 
     task = asyncio.create_task(firehose())
-    await asyncio.sleep(0.5)
+
+    def stalled() -> bool:  # the upstream reads nothing: the proxy must stop the client
+        conns = list(proxy._conns.values())
+        link = conns[0].upstream if conns else None
+        return link is not None and link.source_paused and send_blocked(writer)
+
+    assert await until(stalled), f"no backpressure; {sent} bytes sent"
     (conn,) = proxy._conns.values()
     assert conn.upstream_side.transport is not None
     assert conn.upstream_side.transport.get_write_buffer_size() < 4 << 20
     assert sent < 64 << 20
     before = sent
-    await asyncio.sleep(0.3)
+    await hold()
     assert sent - before <= 1 << 20  # the client is blocked, not buffered in the proxy
+    assert stalled()
     task.cancel()
     writer.close()
     for w in held_open:

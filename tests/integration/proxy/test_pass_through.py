@@ -21,7 +21,7 @@ from chaoslab.proxy import (
     ToxicNotFound,
 )
 
-from .conftest import EchoServer, connect, read_n
+from .conftest import EchoServer, connect, read_n, until
 
 
 async def test_bulk_bytes_arrive_intact_both_ways(proxy: Proxy) -> None:
@@ -207,10 +207,7 @@ async def test_connection_events_and_stats(server: ProxyServer, proxy: Proxy) ->
     await read_n(reader, 5)
     writer.close()
     await writer.wait_closed()
-    for _ in range(100):
-        if server.recorder.of_type(ConnectionClosed):
-            break
-        await asyncio.sleep(0.01)
+    assert await until(lambda: bool(server.recorder.of_type(ConnectionClosed)))
     opened = server.recorder.of_type(ConnectionOpened)
     closed = server.recorder.of_type(ConnectionClosed)
     assert len(opened) == len(closed) == 1
