@@ -57,9 +57,11 @@ import asyncio
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import httpx
 
+from chaoslab.clock import Clock
 from chaoslab.errors import InjectedFault
 from chaoslab.faults import (
     ConnectionRefused,
@@ -217,11 +219,24 @@ def _malformed_response(
     )
 
 
-def _cut(
-    response: httpx.Response,
-    stream: httpx.SyncByteStream | httpx.AsyncByteStream,
-    request: httpx.Request,
+def _finish(
+    plan: _Plan, request: httpx.Request, upstream: httpx.Response | None, *, is_async: bool
 ) -> httpx.Response:
+    """The response to hand back once upstream (if called) has answered."""
+    response = upstream
+    if plan.malformed is not None:
+        response = _malformed_response(plan.malformed, request, upstream)
+    assert response is not None  # upstream is skipped only for a synthetic Malformed
+    if plan.drop is None:
+        return response
+    # The mode, not the stream's type, picks the twin: httpx.ByteStream is both.
+    stream: httpx.SyncByteStream | httpx.AsyncByteStream
+    if is_async:
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        stream = AsyncCutStream(response.stream, plan.drop, request)
+    else:
+        assert isinstance(response.stream, httpx.SyncByteStream)
+        stream = SyncCutStream(response.stream, plan.drop, request)
     # Transports return responses without `request` set; the client sets it later.
     return httpx.Response(
         response.status_code,
@@ -232,7 +247,38 @@ def _cut(
     )
 
 
-class ChaosTransport(httpx.BaseTransport):
+_Inner = TypeVar("_Inner", bound=httpx.BaseTransport | httpx.AsyncBaseTransport)
+
+
+class _Seam(Generic[_Inner]):
+    """What the sync and async transports share: settings and the decision."""
+
+    def __init__(
+        self,
+        inner: _Inner,
+        injector: FaultInjector | None = None,
+        *,
+        malformed_calls_upstream: bool = True,
+    ) -> None:
+        self.inner: _Inner = inner
+        self.injector = injector
+        self.malformed_calls_upstream = malformed_calls_upstream
+
+    def _decide(self, request: httpx.Request) -> tuple[_Plan, Clock] | None:
+        """The plan for `request` and the clock to wait on; None: pass through."""
+        injector = self.injector if self.injector is not None else current_injector()
+        if injector is None:
+            return None
+        faults = injector.fire(http_point_name(request.method, request.url))
+        if not faults:
+            return None
+        return _plan(faults, request), injector.clock
+
+    def _calls_upstream(self, plan: _Plan) -> bool:
+        return plan.malformed is None or self.malformed_calls_upstream
+
+
+class ChaosTransport(_Seam[httpx.BaseTransport], httpx.BaseTransport):
     """A sync httpx transport that injects faults into the requests of `inner`.
 
     Args:
@@ -247,52 +293,30 @@ class ChaosTransport(httpx.BaseTransport):
         >>> client.close()
     """
 
-    def __init__(
-        self,
-        inner: httpx.BaseTransport,
-        injector: FaultInjector | None = None,
-        *,
-        malformed_calls_upstream: bool = True,
-    ) -> None:
-        self.inner = inner
-        self.injector = injector
-        self.malformed_calls_upstream = malformed_calls_upstream
-
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Send `request` through `inner`, applying the faults that fire."""
-        injector = self.injector if self.injector is not None else current_injector()
-        if injector is None:
+        decided = self._decide(request)
+        if decided is None:
             return self.inner.handle_request(request)
-        faults = injector.fire(http_point_name(request.method, request.url))
-        if not faults:
-            return self.inner.handle_request(request)
-        plan = _plan(faults, request)
+        plan, clock = decided
         if plan.delay > 0:
-            injector.clock.sleep(plan.delay)
+            clock.sleep(plan.delay)
         if plan.error is not None:
             raise plan.error
         if plan.response is not None:
             return plan.response
-        response: httpx.Response | None = None
-        if plan.malformed is None or self.malformed_calls_upstream:
-            response = self.inner.handle_request(request)
-        if plan.malformed is not None:
-            if response is not None:
-                response.read()
-                response.close()
-            response = _malformed_response(plan.malformed, request, response)
-        assert response is not None
-        if plan.drop is not None:
-            assert isinstance(response.stream, httpx.SyncByteStream)
-            response = _cut(response, SyncCutStream(response.stream, plan.drop, request), request)
-        return response
+        upstream = self.inner.handle_request(request) if self._calls_upstream(plan) else None
+        if plan.malformed is not None and upstream is not None:
+            upstream.read()  # drained, so that the connection can be reused
+            upstream.close()
+        return _finish(plan, request, upstream, is_async=False)
 
     def close(self) -> None:
         """Close the inner transport."""
         self.inner.close()
 
 
-class AsyncChaosTransport(httpx.AsyncBaseTransport):
+class AsyncChaosTransport(_Seam[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport):
     """The asyncio twin of `ChaosTransport` (same faults, same point names).
 
     Example:
@@ -301,47 +325,27 @@ class AsyncChaosTransport(httpx.AsyncBaseTransport):
         ... )
     """
 
-    def __init__(
-        self,
-        inner: httpx.AsyncBaseTransport,
-        injector: FaultInjector | None = None,
-        *,
-        malformed_calls_upstream: bool = True,
-    ) -> None:
-        self.inner = inner
-        self.injector = injector
-        self.malformed_calls_upstream = malformed_calls_upstream
-
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send `request` through `inner`, applying the faults that fire."""
-        injector = self.injector if self.injector is not None else current_injector()
-        if injector is None:
+        decided = self._decide(request)
+        if decided is None:
             return await self.inner.handle_async_request(request)
-        faults = injector.fire(http_point_name(request.method, request.url))
-        if not faults:
-            return await self.inner.handle_async_request(request)
-        plan = _plan(faults, request)
+        plan, clock = decided
         if plan.wait_forever:
             await asyncio.get_running_loop().create_future()  # only cancellation ends it
         if plan.delay > 0:
-            await injector.clock.sleep_async(plan.delay)
+            await clock.sleep_async(plan.delay)
         if plan.error is not None:
             raise plan.error
         if plan.response is not None:
             return plan.response
-        response: httpx.Response | None = None
-        if plan.malformed is None or self.malformed_calls_upstream:
-            response = await self.inner.handle_async_request(request)
-        if plan.malformed is not None:
-            if response is not None:
-                await response.aread()
-                await response.aclose()
-            response = _malformed_response(plan.malformed, request, response)
-        assert response is not None
-        if plan.drop is not None:
-            assert isinstance(response.stream, httpx.AsyncByteStream)
-            response = _cut(response, AsyncCutStream(response.stream, plan.drop, request), request)
-        return response
+        upstream = None
+        if self._calls_upstream(plan):
+            upstream = await self.inner.handle_async_request(request)
+        if plan.malformed is not None and upstream is not None:
+            await upstream.aread()
+            await upstream.aclose()
+        return _finish(plan, request, upstream, is_async=True)
 
     async def aclose(self) -> None:
         """Close the inner transport."""
