@@ -55,6 +55,12 @@ class _Run:
         self.error: BaseException | None = None
         self.result: Any = _NOTHING
 
+    def failed(self, error: BaseException | None, result: Any) -> None:
+        """Count a failed attempt: its error, or the result judged a failure."""
+        self.attempts += 1
+        self.error = error
+        self.result = result
+
 
 class Retry:
     """Calls again after failures, waiting between attempts.
@@ -234,9 +240,8 @@ class Retry:
                 delay = self._plan(run)
                 if delay > 0 and not no_wait():
                     clock.sleep(delay)
-            run.error, run.result = None, _NOTHING
+            limit = self._attempt_limit(run)
             try:
-                limit = self._attempt_limit(run)
                 if limit is None:
                     result = fn()
                 else:
@@ -246,14 +251,11 @@ class Retry:
             except Exception as exc:
                 if not self._retryable(exc):
                     raise
-                run.attempts += 1
-                run.error = exc
+                run.failed(exc, _NOTHING)
                 continue
-            if self._retry_if_result is not None and self._retry_if_result(result):
-                run.attempts += 1
-                run.result = result
-                continue
-            return result
+            if not self._bad_result(result):
+                return result
+            run.failed(None, result)
 
     async def call_async(self, fn: Callable[[], Awaitable[T]]) -> T:
         """Await `fn()`, retrying."""
@@ -279,9 +281,8 @@ class Retry:
                 delay = self._plan(run)
                 if delay > 0 and not no_wait():
                     await clock.sleep_async(delay)
-            run.error, run.result = None, _NOTHING
+            limit = self._attempt_limit(run)
             try:
-                limit = self._attempt_limit(run)
                 if limit is None:
                     result = await fn()
                 else:
@@ -291,14 +292,11 @@ class Retry:
             except Exception as exc:
                 if not self._retryable(exc):
                     raise
-                run.attempts += 1
-                run.error = exc
+                run.failed(exc, _NOTHING)
                 continue
-            if self._retry_if_result is not None and self._retry_if_result(result):
-                run.attempts += 1
-                run.result = result
-                continue
-            return result
+            if not self._bad_result(result):
+                return result
+            run.failed(None, result)
 
     # -- decisions (shared by both drivers) --------------------------------
 
@@ -313,10 +311,12 @@ class Retry:
 
     def _failed_run(self, error: BaseException | None, result: Any) -> _Run:
         run = self._new_run()
-        run.attempts = 1
-        run.error = error
-        run.result = result
+        run.failed(error, result)
         return run
+
+    def _bad_result(self, result: Any) -> bool:
+        check = self._retry_if_result
+        return check is not None and check(result)
 
     def _attempt_limit(self, run: _Run) -> float | None:
         """The time the next attempt may take: per-attempt and what is left overall."""
