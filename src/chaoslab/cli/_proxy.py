@@ -60,11 +60,16 @@ def _client(url: str | None) -> Iterator[ProxyClient]:
     import httpx
 
     from chaoslab.errors import ChaoslabError
-    from chaoslab.proxy._client import ProxyClient
+    from chaoslab.proxy._client import ProxyClient, default_url
 
-    client = ProxyClient(url)
+    try:
+        client = ProxyClient(url)
+    except httpx.InvalidURL as exc:
+        raise _fail(f"bad --url {url or default_url()!r}: {exc}") from None
     try:
         yield client
+    except httpx.UnsupportedProtocol as exc:
+        raise _fail(f"bad --url {client.url!r}: {exc}") from None
     except httpx.HTTPError as exc:
         raise _fail(
             f"cannot reach the proxy API at {client.url} ({exc}); "
@@ -103,6 +108,8 @@ def serve(
     from chaoslab.errors import ChaoslabError
     from chaoslab.proxy._serve import run
 
+    if not 0 <= port <= 65535:
+        raise _fail(f"--port {port}: expected 0..65535 (0: pick a free one)")
     if seed is None:
         seed = random.SystemRandom().randrange(2**32)
 

@@ -54,6 +54,10 @@ def load_config(path: Path) -> list[dict[str, Any]]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError([(str(path), f"cannot read: {exc.strerror or exc}")]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            [(str(path), f"not UTF-8 text: {exc.reason} at byte {exc.start}")]
+        ) from None
     return load_config_text(text, source=str(path))
 
 

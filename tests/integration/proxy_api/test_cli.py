@@ -90,6 +90,39 @@ def test_serve_refuses_a_bad_config_with_one_clear_line(
     assert "Traceback" not in done.stdout + done.stderr
 
 
+def test_serve_refuses_a_config_that_is_not_text(tmp_path: Path) -> None:
+    config = tmp_path / "proxies.json"
+    config.write_bytes(b"\xff\xfe[]")
+    code, out = cli("serve", "--port", "0", "--config", str(config))
+    assert code == 1
+    assert f"{config}: not UTF-8 text" in out
+    assert "Traceback" not in out
+
+
+@pytest.mark.parametrize("port", ["-1", "65536", "99999"])
+def test_serve_refuses_a_port_out_of_range(port: str) -> None:
+    code, out = cli("serve", "--port", port)
+    assert code == 1
+    assert f"--port {port}: expected 0..65535" in out
+
+
+@pytest.mark.parametrize(
+    ("bad", "fragment"),
+    [
+        ("http://[::1", "Invalid port"),
+        ("notaurl", "missing an 'http://'"),
+        ("ftp://127.0.0.1:8474", "unsupported protocol"),
+    ],
+)
+def test_a_bad_url_is_one_clear_line(bad: str, fragment: str) -> None:
+    for args in (["list", "--url", bad], ["list"]):
+        code, out = cli(*args, env={"TOXIPROXY_URL": bad})
+        assert code == 1
+        assert f"error: bad --url {bad!r}" in out
+        assert fragment in out
+        assert out.count("\n") == 1, out
+
+
 def test_serve_reports_a_port_in_use(url: str) -> None:
     port = str(urlsplit(url).port)
     done = subprocess.run(
