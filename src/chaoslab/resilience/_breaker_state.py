@@ -86,7 +86,6 @@ class BreakerMachine:
         "minimum_calls",
         "open_duration",
         "open_until",
-        "opened_at",
         "pending",
         "slow_call_duration",
         "slow_call_rate_threshold",
@@ -135,7 +134,6 @@ class BreakerMachine:
         self.state = _CLOSED
         self.generation = 0
         self.consecutive = 0
-        self.opened_at = 0.0
         self.open_until = 0.0
         self.half_opened_at = 0.0
         self.granted = 0
@@ -251,7 +249,6 @@ class BreakerMachine:
         self.generation += 1
         self.granted = self.successes = 0
         if new is _OPEN:
-            self.opened_at = at
             self.open_until = at + self.open_duration
         elif new is _HALF_OPEN:
             self.half_opened_at = at
@@ -281,7 +278,6 @@ class BreakerMachine:
         if snapshot.state is not self.state:
             self._move(snapshot.state, now, "store")
         if snapshot.state is _OPEN:
-            self.opened_at = now + snapshot.open_remaining - self.open_duration
             self.open_until = now + snapshot.open_remaining
         self.consecutive = snapshot.consecutive_failures
 

@@ -21,7 +21,7 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["CountWindow", "OutcomeWindow", "TimeWindow"]
+__all__ = ["CountWindow", "TimeWindow"]
 
 _FAILED = 1
 _SLOW = 2
@@ -30,7 +30,7 @@ _SLOW = 2
 class CountWindow:
     """Outcomes of the last `size` calls."""
 
-    __slots__ = ("_filled", "_index", "_ring", "calls", "failures", "size", "slow")
+    __slots__ = ("_index", "_ring", "calls", "failures", "size", "slow")
 
     def __init__(self, size: int) -> None:
         if size < 1:
@@ -38,7 +38,6 @@ class CountWindow:
         self.size = size
         self._ring = [0] * size
         self._index = 0
-        self._filled = 0
         self.calls = 0
         self.failures = 0
         self.slow = 0
@@ -46,12 +45,11 @@ class CountWindow:
     def record(self, now: float, failed: bool, slow: bool) -> None:
         """Add one outcome, dropping the oldest once `size` are held."""
         i = self._index
-        if self._filled == self.size:
+        if self.calls == self.size:  # full: the oldest outcome makes way
             old = self._ring[i]
             self.failures -= old & _FAILED
             self.slow -= (old & _SLOW) >> 1
         else:
-            self._filled += 1
             self.calls += 1
         code = (_FAILED if failed else 0) | (_SLOW if slow else 0)
         self._ring[i] = code
@@ -65,7 +63,7 @@ class CountWindow:
     def reset(self) -> None:
         """Forget every outcome."""
         self._ring = [0] * self.size
-        self._index = self._filled = self.calls = self.failures = self.slow = 0
+        self._index = self.calls = self.failures = self.slow = 0
 
 
 class TimeWindow:
@@ -131,6 +129,3 @@ class TimeWindow:
         self.calls += 1
         self.failures += failed
         self.slow += slow
-
-
-OutcomeWindow = CountWindow | TimeWindow
