@@ -22,24 +22,11 @@ from typing import Annotated, Any, Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from chaoslab.errors import ExperimentError
+from chaoslab.errors import ConfigError, ExperimentError
 from chaoslab.experiment._context import RunContext
 from chaoslab.experiment._registry import ProviderRegistry, Touch
 
 __all__ = ["AddToxic", "RemoveToxic", "register"]
-
-TOXIC_ATTRIBUTES: dict[str, tuple[str, ...]] = {
-    "latency": ("latency", "jitter"),
-    "bandwidth": ("rate",),
-    "slow_close": ("delay",),
-    "timeout": ("timeout",),
-    "reset_peer": ("timeout",),
-    "slicer": ("average_size", "size_variation", "delay"),
-    "limit_data": ("bytes",),
-    # chaoslab's proxy only (Toxiproxy has no HTTP-aware toxics): answer in place of
-    # the upstream, e.g. 429 with Retry-After, as `chaoslab demo` does.
-    "http_status": ("status", "retry_after"),
-}
 
 
 class _Args(BaseModel):
@@ -60,16 +47,7 @@ class AddToxic(_Args):
     """Arguments of `proxy.add_toxic`."""
 
     proxy: Annotated[str, Field(min_length=1)]
-    type: Literal[
-        "latency",
-        "bandwidth",
-        "slow_close",
-        "timeout",
-        "reset_peer",
-        "slicer",
-        "limit_data",
-        "http_status",
-    ]
+    type: Annotated[str, Field(min_length=1)]
     name: str | None = None
     stream: Literal["upstream", "downstream"] = "downstream"
     toxicity: Annotated[float, Field(ge=0, le=1)] = 1.0
@@ -80,14 +58,7 @@ class AddToxic(_Args):
 
     @model_validator(mode="after")
     def _known_attributes(self) -> AddToxic:
-        allowed = TOXIC_ATTRIBUTES[self.type]
-        names = list(self.attributes) + ([self.ramp.attribute] if self.ramp else [])
-        unknown = [a for a in names if a not in allowed]
-        if unknown:
-            raise ValueError(
-                f"{self.type} toxics have no attribute {', '.join(unknown)}; "
-                f"allowed: {', '.join(allowed)}"
-            )
+        _check_toxic(self)
         if self.ramp and self.duration is not None and self.ramp.over > self.duration:
             raise ValueError(f"ramp.over ({self.ramp.over}) exceeds duration ({self.duration})")
         return self
@@ -96,6 +67,35 @@ class AddToxic(_Args):
     def toxic_name(self) -> str:
         """The toxic's name (Toxiproxy's default: `<type>_<stream>`)."""
         return self.name or f"{self.type}_{self.stream}"
+
+
+def _check_toxic(args: AddToxic) -> None:
+    """Type, stream and attributes checked against the proxy's own table of toxics.
+
+    Imported here, not at the top: it loads the proxy package, which only
+    files that use proxy toxics need.
+    """
+    from chaoslab.proxy._toxics._attrs import parse_attributes
+    from chaoslab.proxy._toxics._registry import TOXIC_TYPES
+
+    kind = TOXIC_TYPES.get(args.type)
+    if kind is None:
+        raise ValueError(f"unknown toxic type {args.type!r}; known: {', '.join(TOXIC_TYPES)}")
+    if args.stream not in kind.streams:
+        raise ValueError(f"{args.type} toxics go on the {' or '.join(kind.streams)} stream only")
+    allowed = tuple(kind.attributes.model_fields)
+    names = list(args.attributes) + ([args.ramp.attribute] if args.ramp else [])
+    unknown = [a for a in names if a not in allowed]
+    if unknown:
+        raise ValueError(
+            f"{args.type} toxics have no attribute {', '.join(unknown)}; "
+            f"allowed: {', '.join(allowed) or 'none'}"
+        )
+    for value in (args.ramp.start, args.ramp.end) if args.ramp else (None,):
+        try:
+            parse_attributes(kind.attributes, _attrs(args, value))
+        except ConfigError as exc:
+            raise ValueError("; ".join(f"{p}: {m}" for p, m in exc.problems)) from None
 
 
 class RemoveToxic(_Args):
@@ -220,6 +220,9 @@ async def _ramp(ctx: RunContext, args: AddToxic, base: str, name: str) -> None:
     for step in range(1, ramp.steps + 1):
         await ctx.clock.sleep_async(ramp.over / ramp.steps)
         value = ramp.start + (ramp.end - ramp.start) * step / ramp.steps
+        if float(ramp.start).is_integer() and float(ramp.end).is_integer():
+            # Integer ends, integer steps: the proxy's attributes are strict integers.
+            value = round(value)
         async with _proxy(base, args.proxy, ctx.proxy_server) as remote:
             await remote.update_toxic(name, attributes=_attrs(args, value))
 

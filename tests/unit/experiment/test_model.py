@@ -577,3 +577,24 @@ def test_service_restart_is_inside_the_blast_radius() -> None:
     found = problems(doc)
     assert list(found) == ["method[0].provider.arguments"]
     assert "'postgres' is outside the blast radius" in found["method[0].provider.arguments"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ({"type": "latnecy"}, "unknown toxic type 'latnecy'"),
+        ({"type": "latency", "attributes": {"rate": 1}}, "no attribute rate"),
+        ({"type": "latency", "attributes": {"latency": 1.5}}, "valid integer"),
+        ({"type": "http_status", "stream": "upstream"}, "downstream stream only"),
+        ({"type": "http_status", "attributes": {"status": 42}}, "attributes.status"),
+    ],
+)
+def test_add_toxic_is_checked_against_the_proxy_toxic_table(
+    fields: dict[str, Any], problem: str
+) -> None:
+    from chaoslab.experiment._prov_proxy import AddToxic
+
+    with pytest.raises(ValueError, match=problem):
+        AddToxic.model_validate({"proxy": "api", **fields})
+    # The proxy's other types are accepted with their own attributes.
+    AddToxic.model_validate({"proxy": "api", "type": "sse_cut", "attributes": {"events": 2}})
