@@ -12,12 +12,14 @@ from contextlib import (
     AbstractContextManager,
     asynccontextmanager,
     contextmanager,
+    suppress,
 )
 from typing import TYPE_CHECKING, Any
 
 from chaoslab.proxy import _client_core as core
 from chaoslab.proxy._client_core import ProxyInfo, ToxicInfo
 from chaoslab.proxy._client_toxics import ToxicHelpers, ToxicSpec
+from chaoslab.proxy._errors import ToxicNotFound
 
 if TYPE_CHECKING:
     from chaoslab.proxy._client import AsyncProxyClient, ProxyClient
@@ -138,12 +140,16 @@ class RemoteProxy(
 
     @contextmanager
     def toxic(self, spec: ToxicSpec) -> Iterator[ToxicInfo]:
-        """Add a toxic for the duration of a `with` block, removed even on error."""
+        """Add a toxic for the duration of a `with` block, removed even on error.
+
+        No error if it is already gone (e.g. after `reset()`), as the embedded handle.
+        """
         added = self.add_toxic(spec.type, **spec.kwargs())
         try:
             yield added
         finally:
-            self.remove_toxic(added.name)
+            with suppress(ToxicNotFound):
+                self.remove_toxic(added.name)
 
     @contextmanager
     def down(self) -> Iterator[RemoteProxy]:
@@ -247,12 +253,13 @@ class AsyncRemoteProxy(
 
     @asynccontextmanager
     async def toxic(self, spec: ToxicSpec) -> AsyncIterator[ToxicInfo]:
-        """Add a toxic for the duration of an `async with` block."""
+        """Add a toxic for the duration of an `async with` block (as the sync `toxic`)."""
         added = await self.add_toxic(spec.type, **spec.kwargs())
         try:
             yield added
         finally:
-            await self.remove_toxic(added.name)
+            with suppress(ToxicNotFound):
+                await self.remove_toxic(added.name)
 
     @asynccontextmanager
     async def down(self) -> AsyncIterator[AsyncRemoteProxy]:

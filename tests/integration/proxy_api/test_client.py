@@ -109,6 +109,16 @@ def test_populate_reset_version(client: ProxyClient, echo: int) -> None:
     assert "chaoslab" in client.version()
 
 
+def test_a_shortcut_whose_toxic_was_reset_leaves_quietly(client: ProxyClient, echo: int) -> None:
+    proxy = client.create("gone", upstream=f"127.0.0.1:{echo}")
+    with proxy.latency(5) as toxic:
+        client.reset()  # removes the toxic under the block, as with the embedded Proxy
+    assert toxic.name == "latency_downstream"
+    assert client.get("gone").toxics == ()
+    with pytest.raises(ToxicNotFound):
+        proxy.remove_toxic(toxic.name)
+
+
 def test_unreachable_server_is_a_clear_error() -> None:
     import httpx
 
@@ -127,6 +137,8 @@ async def test_async_client_mirrors_the_sync_one(url: str, echo: int) -> None:
                 assert await asyncio.to_thread(refuses, proxy.port)
             assert (await client.get("aecho")).enabled
             assert list(await client.proxies()) == ["aecho"]
+            async with proxy.bandwidth(1):
+                await client.reset()  # the toxic is gone before the block ends: no error
             toxic = await proxy.add_toxic("slicer", attributes={"average_size": 2})
             assert (await proxy.update_toxic(toxic.name, toxicity=0.0)).toxicity == 0.0
             await client.reset()
