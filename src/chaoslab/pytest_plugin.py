@@ -152,8 +152,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if mode == "include":
         return
     keep_chaos = mode == "only"
-    kept = [item for item in items if _is_chaos(item) == keep_chaos]
-    deselected = [item for item in items if _is_chaos(item) != keep_chaos]
+    kept: list[pytest.Item] = []
+    deselected: list[pytest.Item] = []
+    for item in items:  # one walk of each item's markers, not two
+        (kept if _is_chaos(item) == keep_chaos else deselected).append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = kept
