@@ -87,10 +87,18 @@ class LoadThread:
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self.run.stop)
 
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait up to `timeout` seconds for the run to end; True once it has.
+
+        A display refreshing until the end waits on this, not on a fixed
+        sleep: it wakes as soon as the run is over.
+        """
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
     def join(self, timeout: float | None = None) -> LoadResult:
         """Wait for the end and return the result (re-raising a failure of the run)."""
-        self._thread.join(timeout)
-        if self._thread.is_alive():
+        if not self.wait(timeout):
             raise TimeoutError(f"load {self._gen.name!r} still running after {timeout} s")
         if self._error is not None:
             raise self._error

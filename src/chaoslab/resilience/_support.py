@@ -6,10 +6,11 @@ import functools
 import inspect
 import threading
 from collections.abc import Awaitable, Callable
-from typing import Any, ParamSpec, Protocol, TypeVar, cast
+from typing import Any, ParamSpec, TypeVar, cast
 
 from chaoslab.clock import Clock, SystemClock
 from chaoslab.observe import EventBus, default_bus
+from chaoslab.resilience._strategy import Strategy
 
 __all__ = ["ErrorSpec", "bus_of", "decorate", "error_matcher", "resolve_clock", "wait_event"]
 
@@ -20,12 +21,6 @@ T = TypeVar("T")
 ErrorSpec = type[BaseException] | tuple[type[BaseException], ...] | Callable[[BaseException], bool]
 
 _SYSTEM_CLOCK = SystemClock()
-
-
-class _Strategy(Protocol):
-    def call(self, fn: Callable[[], T]) -> T: ...
-
-    async def call_async(self, fn: Callable[[], Awaitable[T]]) -> T: ...
 
 
 def resolve_clock(clock: Clock | None) -> Clock:
@@ -50,7 +45,7 @@ def error_matcher(spec: ErrorSpec) -> Callable[[BaseException], bool]:
     return spec
 
 
-def decorate(strategy: _Strategy, func: Callable[P, T]) -> Callable[P, T]:
+def decorate(strategy: Strategy, func: Callable[P, T]) -> Callable[P, T]:
     """Wrap `func` (sync or async) so every call goes through `strategy`."""
     if inspect.iscoroutinefunction(func):
         async_func = cast(Callable[..., Awaitable[Any]], func)

@@ -119,7 +119,9 @@ async def test_thread_runner_gives_live_snapshots_and_stops(server: Server) -> N
     # only the bound that cannot move is asserted (accuracy: test above).
     assert snap.p50 >= 0.019
     assert snap.error_rate == 0.0
+    assert not thread.wait(0)
     thread.stop()
+    assert await asyncio.to_thread(thread.wait, 5.0)
     result = await asyncio.to_thread(thread.join, 5.0)
     assert result.duration < 3.0
     assert result.overall.errors == 0
