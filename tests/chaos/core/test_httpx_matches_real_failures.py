@@ -19,6 +19,7 @@ from chaoslab.adapters import ChaosTransport
 from chaoslab.errors import InjectedFault
 from chaoslab.faults import ConnectionRefused, ConnectionReset, DropMidStream, Fault
 from chaoslab.inject import FaultInjector
+from chaoslab.services import free_port
 
 pytestmark = pytest.mark.chaos_network
 
@@ -53,9 +54,7 @@ def _one_shot_server(behaviour: Callable[[socket.socket], None]) -> tuple[str, t
 
 
 def _closed_port_url() -> str:
-    with socket.create_server(("127.0.0.1", 0)) as probe:
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v1/stream"
+    return f"http://127.0.0.1:{free_port()}/v1/stream"
 
 
 def _read(client: httpx.Client, url: str) -> BaseException:
