@@ -11,11 +11,14 @@ from chaoslab.load import ClosedLoop, HttpTarget, LoadGenerator, OpenLoop
 
 
 class Server:
-    """/slow answers in 20 ms, /fail with 503, /gate waits while the gate is shut."""
+    """/slow answers in 20 ms, /fail with 503, /gate holds a stretch of arrivals (see `hold`)."""
 
     def __init__(self) -> None:
         self.gate = asyncio.Event()
         self.gate.set()
+        self.arrived = 0
+        self.hold = range(0)  # arrivals (0-based) kept waiting ...
+        self.release_at = 0  # ... until this arrival opens the gate
         self.url = ""
 
     async def slow(self, _: web.Request) -> web.Response:
@@ -26,6 +29,12 @@ class Server:
         return web.Response(status=503, text="busy")
 
     async def gated(self, _: web.Request) -> web.Response:
+        index = self.arrived
+        self.arrived += 1
+        if index in self.hold:
+            self.gate.clear()
+        elif index >= self.release_at:
+            self.gate.set()
         await self.gate.wait()
         return web.Response(text="ok")
 
@@ -67,13 +76,12 @@ async def test_open_loop_shows_a_real_stall_in_the_requests_due_during_it(server
     gen = LoadGenerator(
         HttpTarget(f"{server.url}/gate"), OpenLoop(rate=100), duration=3.0, max_requests=10_000
     )
-    run = gen.start()
-    # Shut the gate for the second second of the run.
-    await asyncio.sleep(1.0 - run.elapsed)
-    server.gate.clear()
-    await asyncio.sleep(2.0 - run.elapsed)
-    server.gate.set()
-    result = await run.wait()
+    # The stall follows the run's own progress, not the test's timers: at
+    # 100 req/s the requests due in the second second are arrivals 100-199;
+    # the server holds them until arrival 200 (due at 2.0 s) opens the gate.
+    server.hold = range(100, 200)
+    server.release_at = 200
+    result = await gen.run_async()
     s0, s1, s2 = result.slices[:3]
     assert s0.p99 is not None
     assert s0.p99 < 0.1
