@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import selectors
 import signal
 import subprocess
 import sys
@@ -54,13 +56,23 @@ def experiment(api: str, marker: Path) -> dict[str, object]:
     }
 
 
-def wait_for(predicate: object, timeout: float = 20.0) -> bool:
+def wait_for_output(child: subprocess.Popen[str], text: str, timeout: float = 20.0) -> str:
+    """The child's output up to the first that holds `text`; bounded in time, no sleep."""
+    assert child.stdout is not None
+    fd = child.stdout.fileno()  # raw reads: nothing is left in the wrapper's buffer
+    seen = ""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:  # bounded polling of a real child process
-        if predicate():  # type: ignore[operator]
-            return True
-        time.sleep(0.05)
-    return False
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while text not in seen and (left := deadline - time.monotonic()) > 0:
+            if not selector.select(left):
+                break
+            chunk = os.read(fd, 65536)
+            if not chunk:  # the child ended
+                break
+            seen += chunk.decode(errors="replace")
+    assert text in seen, f"the child never printed {text!r}; it printed: {seen!r}"
+    return seen
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
@@ -87,9 +99,13 @@ def test_signal_interrupts_rolls_back_and_writes_journal(
         text=True,
     )
     try:
-        assert wait_for(lambda: httpx.get(toxics).json() != []), "the toxic never appeared"
+        # The second activity has ended and its 60 s pause has begun: an earlier
+        # signal (e.g. as soon as the toxic shows) would race the method's order.
+        printed = wait_for_output(child, "method: wait succeeded")
+        assert httpx.get(toxics).json() != [], "the toxic never appeared"
         child.send_signal(signum)
         out, _ = child.communicate(timeout=20)
+        out = printed + out
     finally:
         if child.poll() is None:
             child.kill()
