@@ -35,9 +35,10 @@ from typing import Any, Generic, ParamSpec, TypeVar, cast
 
 from chaoslab.clock import Clock, SystemClock
 from chaoslab.errors import ConfigError
-from chaoslab.observe import EventBus, default_bus
+from chaoslab.observe import EventBus
 from chaoslab.resilience._cache_backend import CacheBackend, CacheEntry, MemoryBackend
 from chaoslab.resilience._events_b import CacheHit, CacheMiss, CacheStaleServed
+from chaoslab.resilience._support import bus_of
 
 __all__ = ["Cache", "CacheResult", "CacheStats", "KeyedCache"]
 
@@ -244,7 +245,7 @@ class Cache:
     # -- internals -----------------------------------------------------------
 
     def _emit_ok(self) -> EventBus | None:
-        bus = self._events if self._events is not None else default_bus()
+        bus = bus_of(self._events)
         return bus if bus.active else None
 
     def _hit(self, key: str, entry: CacheEntry) -> CacheResult[Any]:

@@ -43,8 +43,9 @@ from dataclasses import dataclass, replace
 
 from chaoslab.clock import Clock, SystemClock
 from chaoslab.errors import ConfigError
-from chaoslab.observe import Event, EventBus, default_bus
+from chaoslab.observe import Event, EventBus
 from chaoslab.resilience._events_b import DegradationModeChanged, DependencyHealthChanged
+from chaoslab.resilience._support import bus_of
 
 __all__ = [
     "Criticality",
@@ -237,7 +238,7 @@ class DegradationManager:
                     down=down,
                 )
             )
-        bus = self._events if self._events is not None else default_bus()
+        bus = bus_of(self._events)
         for event in events:
             bus.emit(event)
         return mode

@@ -23,8 +23,9 @@ from typing import Any, TypeVar, cast
 
 from chaoslab.clock import Clock, SystemClock
 from chaoslab.errors import ConfigError
-from chaoslab.observe import EventBus, default_bus
+from chaoslab.observe import EventBus
 from chaoslab.resilience._events_b import FallbackUsed
+from chaoslab.resilience._support import bus_of
 
 __all__ = ["Fallback", "Outcome"]
 
@@ -108,7 +109,7 @@ class Fallback:
     def _emit(self, reason: str) -> None:
         with self._lock:
             self.used += 1
-        bus = self._events if self._events is not None else default_bus()
+        bus = bus_of(self._events)
         if bus.active:
             bus.emit(FallbackUsed(at=self._clock.now(), source=self.name, reason=reason))
 

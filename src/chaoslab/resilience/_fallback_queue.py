@@ -44,10 +44,11 @@ from typing import IO, Any, Literal
 
 from chaoslab.clock import Clock, SystemClock
 from chaoslab.errors import ConfigError
-from chaoslab.observe import EventBus, default_bus
+from chaoslab.observe import EventBus
 from chaoslab.resilience._events_b import QueueDeadLettered, QueueDrained, QueueSpilled
 from chaoslab.resilience._queue_journal import compact, replay, take_directory
 from chaoslab.resilience._queue_journal import encode as _encode
+from chaoslab.resilience._support import bus_of
 
 __all__ = ["DeadLetter", "DrainResult", "FallbackQueue"]
 
@@ -290,7 +291,7 @@ class FallbackQueue:
 
     def _emit(self, event: QueueSpilled | QueueDeadLettered | QueueDrained) -> None:
         # Always called without the lock held: a hook may look at the queue.
-        bus = self._events if self._events is not None else default_bus()
+        bus = bus_of(self._events)
         if bus.active:
             bus.emit(event)
 

@@ -39,9 +39,10 @@ from typing import Any, TypeVar, cast
 
 from chaoslab.clock import Clock, SystemClock
 from chaoslab.errors import ConfigError
-from chaoslab.observe import EventBus, default_bus
+from chaoslab.observe import EventBus
 from chaoslab.resilience._budget import RetryBudget
 from chaoslab.resilience._events_b import HedgeLaunched, HedgeWon
+from chaoslab.resilience._support import bus_of
 
 __all__ = ["Hedging"]
 
@@ -108,13 +109,13 @@ class Hedging:
     def _launched(self, attempt: int, started: float) -> None:
         with self._lock:
             self.hedges += 1
-        bus = self._events if self._events is not None else default_bus()
+        bus = bus_of(self._events)
         if bus.active:
             now = self.clock.now()
             bus.emit(HedgeLaunched(at=now, source=self.name, attempt=attempt, after=now - started))
 
     def _won(self, attempt: int, attempts: int) -> None:
-        bus = self._events if self._events is not None else default_bus()
+        bus = bus_of(self._events)
         if bus.active:
             bus.emit(
                 HedgeWon(at=self.clock.now(), source=self.name, attempt=attempt, attempts=attempts)
