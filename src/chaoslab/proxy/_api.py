@@ -109,27 +109,13 @@ async def _list_proxies(api: _Api, request: web.Request) -> web.Response:
 async def _create_proxy(api: _Api, request: web.Request) -> web.Response:
     body = parse_body(await request.read(), ProxyCreateBody)
     async with api.lock:
-        proxy = await api.server.create(
-            body.name,
-            upstream=body.upstream,
-            listen=body.listen if body.listen is not None else "127.0.0.1:0",
-            enabled=body.enabled is not False,
-        )
+        proxy = await api.server.create(**body.config())
     return _json(proxy_dict(proxy), 201)
 
 
 async def _populate(api: _Api, request: web.Request) -> web.Response:
     try:
-        items = parse_populate(await request.read())
-        configs = [
-            {
-                "name": item.name,
-                "upstream": item.upstream,
-                "listen": item.listen if item.listen is not None else "127.0.0.1:0",
-                "enabled": item.enabled is not False,
-            }
-            for item in items
-        ]
+        configs = [item.config() for item in parse_populate(await request.read())]
         async with api.lock:
             proxies = await api.server.populate(configs)
     except Exception as exc:  # noqa: BLE001 - re-raised below unless it maps to a status

@@ -74,6 +74,15 @@ class ProxyCreateBody(_Body):
     )
     enabled: bool | None = Field(default=True, description="Listen at once (default true).")
 
+    def config(self) -> dict[str, Any]:
+        """`{name, upstream, listen, enabled}` with JSON nulls as the defaults (loopback, on)."""
+        return {
+            "name": self.name,
+            "upstream": self.upstream,
+            "listen": self.listen if self.listen is not None else DEFAULT_LISTEN,
+            "enabled": self.enabled is not False,
+        }
+
 
 class ProxyUpdateBody(_Body):
     """Body of `POST|PATCH /proxies/{name}`: absent keys keep their values."""
@@ -228,11 +237,6 @@ def parse_populate(raw: bytes) -> list[ProxyCreateBody]:
     (1-based, as Toxiproxy counts).
     """
     data = load_json(raw)
-    return populate_items(data)
-
-
-def populate_items(data: Any) -> list[ProxyCreateBody]:
-    """Validate already-decoded populate data (a list of proxy objects)."""
     if not isinstance(data, list):
         kind = type(data).__name__ if data is not None else "null"
         raise ApiError(400, f"bad request body: expected a JSON array of proxies, got {kind}")

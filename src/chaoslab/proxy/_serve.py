@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chaoslab.errors import ConfigError
-from chaoslab.proxy._api_models import ApiError, load_json, populate_items
+from chaoslab.proxy._api_models import ApiError, parse_populate
 
 if TYPE_CHECKING:
     from chaoslab.observe import EventBus
@@ -34,18 +34,9 @@ DEFAULT_PORT = 8474
 def load_config_text(text: str, *, source: str = "config") -> list[dict[str, Any]]:
     """Parse a proxies config (JSON array of `{name, upstream, listen?, enabled?}`)."""
     try:
-        items = populate_items(load_json(text.encode()))
+        return [item.config() for item in parse_populate(text.encode())]
     except ApiError as exc:
         raise ConfigError([(source, exc.message)]) from None
-    return [
-        {
-            "name": item.name,
-            "upstream": item.upstream,
-            "listen": item.listen if item.listen is not None else "127.0.0.1:0",
-            "enabled": item.enabled is not False,
-        }
-        for item in items
-    ]
 
 
 def load_config(path: Path) -> list[dict[str, Any]]:
