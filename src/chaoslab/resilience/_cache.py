@@ -33,12 +33,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, ParamSpec, TypeVar, cast
 
-from chaoslab.clock import Clock, SystemClock
+from chaoslab.clock import Clock
 from chaoslab.errors import ConfigError
 from chaoslab.observe import EventBus
 from chaoslab.resilience._cache_backend import CacheBackend, CacheEntry, MemoryBackend
 from chaoslab.resilience._events_b import CacheHit, CacheMiss, CacheStaleServed
-from chaoslab.resilience._support import bus_of
+from chaoslab.resilience._support import bus_of, resolve_clock
 
 __all__ = ["Cache", "CacheResult", "CacheStats", "KeyedCache"]
 
@@ -126,7 +126,7 @@ class Cache:
             raise ConfigError(problems)
         self.ttl = ttl
         self.keep_for = math.inf if stale_ttl is None else ttl + stale_ttl
-        self.clock = clock if clock is not None else SystemClock()
+        self.clock = resolve_clock(clock)
         self.backend: CacheBackend = (
             backend if backend is not None else MemoryBackend(max_entries, clock=self.clock)
         )

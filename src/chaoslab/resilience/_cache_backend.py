@@ -25,8 +25,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from chaoslab.clock import Clock, SystemClock
+from chaoslab.clock import Clock
 from chaoslab.errors import ConfigError
+from chaoslab.resilience._support import resolve_clock
 
 __all__ = ["CacheBackend", "CacheEntry", "MemoryBackend"]
 
@@ -94,7 +95,7 @@ class MemoryBackend:
         if max_entries < 1:
             raise ConfigError([("max_entries", f"must be >= 1, got {max_entries!r}")])
         self.max_entries = max_entries
-        self._clock = clock if clock is not None else SystemClock()
+        self._clock = resolve_clock(clock)
         # key -> (value, stored_at, fresh_for, keep_for)
         self._data: OrderedDict[str, tuple[Any, float, float, float]] = OrderedDict()
         self._lock = threading.Lock()

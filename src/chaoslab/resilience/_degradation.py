@@ -41,11 +41,11 @@ import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 
-from chaoslab.clock import Clock, SystemClock
+from chaoslab.clock import Clock
 from chaoslab.errors import ConfigError
 from chaoslab.observe import Event, EventBus
 from chaoslab.resilience._events_b import DegradationModeChanged, DependencyHealthChanged
-from chaoslab.resilience._support import bus_of
+from chaoslab.resilience._support import bus_of, resolve_clock
 
 __all__ = [
     "Criticality",
@@ -139,7 +139,7 @@ class DegradationManager:
         self.check_timeout = check_timeout
         self.policy = policy
         self.name = name
-        self.clock = clock if clock is not None else SystemClock()
+        self.clock = resolve_clock(clock)
         self._events = events
         self._lock = threading.Lock()
         self._status: dict[str, DependencyStatus] = {}

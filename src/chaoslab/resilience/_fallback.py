@@ -21,11 +21,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from chaoslab.clock import Clock, SystemClock
+from chaoslab.clock import Clock
 from chaoslab.errors import ConfigError
 from chaoslab.observe import EventBus
 from chaoslab.resilience._events_b import FallbackUsed
-from chaoslab.resilience._support import bus_of
+from chaoslab.resilience._support import bus_of, resolve_clock
 
 __all__ = ["Fallback", "Outcome"]
 
@@ -97,7 +97,7 @@ class Fallback:
         self.on: tuple[type[BaseException], ...] = on if isinstance(on, tuple) else (on,)
         self.on_result = on_result
         self.name = name
-        self._clock = clock if clock is not None else SystemClock()
+        self._clock = resolve_clock(clock)
         self._events = events
         self.used = 0  # how many times the fallback answered (a metric)
         self._lock = threading.Lock()  # taken on the fallback path only, never on success

@@ -42,13 +42,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from chaoslab.clock import Clock, SystemClock
+from chaoslab.clock import Clock
 from chaoslab.errors import ConfigError
 from chaoslab.observe import EventBus
 from chaoslab.resilience._events_b import QueueDeadLettered, QueueDrained, QueueSpilled
 from chaoslab.resilience._queue_journal import compact, replay, take_directory
 from chaoslab.resilience._queue_journal import encode as _encode
-from chaoslab.resilience._support import bus_of
+from chaoslab.resilience._support import bus_of, resolve_clock
 
 __all__ = ["DeadLetter", "DrainResult", "FallbackQueue"]
 
@@ -127,7 +127,7 @@ class FallbackQueue:
         self.max_failures = max_failures
         self.fsync = fsync
         self.name = name
-        self.clock = clock if clock is not None else SystemClock()
+        self.clock = resolve_clock(clock)
         self._events = events
         self._lock = threading.Lock()
         self._drain_lock = threading.Lock()

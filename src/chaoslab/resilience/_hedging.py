@@ -42,7 +42,7 @@ from chaoslab.errors import ConfigError
 from chaoslab.observe import EventBus
 from chaoslab.resilience._budget import RetryBudget
 from chaoslab.resilience._events_b import HedgeLaunched, HedgeWon
-from chaoslab.resilience._support import bus_of
+from chaoslab.resilience._support import bus_of, resolve_clock
 
 __all__ = ["Hedging"]
 
@@ -94,7 +94,7 @@ class Hedging:
         self.budget = budget
         self.on = on if isinstance(on, tuple) else (on,)
         self.name = name
-        self.clock = clock if clock is not None else SystemClock()
+        self.clock = resolve_clock(clock)
         self._events = events
         self._threads: set[threading.Thread] = set()
         self._lock = threading.Lock()
