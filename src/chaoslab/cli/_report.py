@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from chaoslab.cli._app import app, console
@@ -38,11 +39,12 @@ def report(
             journal, output, baseline=baseline, summary=json_path
         )
     except ConfigError as exc:
+        # Paths and messages quote the user's file: escaped, so a [name] stays text.
         for path, message in exc.problems:
-            console.print(f"[red]error:[/red] {path}: {message}" if path else message)
+            console.print(f"[red]error:[/red] {escape(f'{path}: {message}' if path else message)}")
         raise typer.Exit(1) from None
     except OSError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None
     console.print(_table(summary))
     console.print(f"report: [bold]{html_path}[/bold]   summary: {summary_path}")

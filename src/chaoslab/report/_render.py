@@ -49,7 +49,10 @@ def load_journal(path: str | os.PathLike[str]) -> ReportData:
     try:
         return ReportData.from_journal(raw)
     except ConfigError as exc:
-        raise ConfigError([(f"{file}: {p}", msg) for p, msg in exc.problems]) from None
+        # A problem with the whole journal has no field path: name the file alone.
+        raise ConfigError(
+            [(f"{file}: {p}" if p else str(file), msg) for p, msg in exc.problems]
+        ) from None
 
 
 def _environment() -> Any:

@@ -140,6 +140,14 @@ def test_write_report_and_cli(tmp_path: Path) -> None:
     assert "no such journal file" in " ".join(result.output.split())
     assert "Traceback" not in result.output
 
+    # A journal that is not an object: one line naming the file, markup-like names kept.
+    odd = tmp_path / "[run].json"
+    odd.write_text("[1]", encoding="utf-8")
+    result = runner.invoke(app, ["report", str(odd), "-o", str(tmp_path / "d.html")])
+    assert result.exit_code == 1
+    assert f"error: {odd}: a journal is a JSON object" in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+
 
 def test_open_fault_window_and_several_loads() -> None:
     journal = sample_journal()
