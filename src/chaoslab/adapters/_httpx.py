@@ -61,7 +61,6 @@ from typing import Generic, TypeVar
 
 import httpx
 
-from chaoslab.clock import Clock
 from chaoslab.errors import InjectedFault
 from chaoslab.faults import (
     ConnectionRefused,
@@ -219,6 +218,12 @@ def _malformed_response(
     )
 
 
+def _decide(injector: FaultInjector, request: httpx.Request) -> _Plan | None:
+    """Fire the request's point: the plan for it, or None to pass it through."""
+    faults = injector.fire(http_point_name(request.method, request.url))
+    return _plan(faults, request) if faults else None
+
+
 def _finish(
     plan: _Plan, request: httpx.Request, upstream: httpx.Response | None, *, is_async: bool
 ) -> httpx.Response:
@@ -251,7 +256,7 @@ _Inner = TypeVar("_Inner", bound=httpx.BaseTransport | httpx.AsyncBaseTransport)
 
 
 class _Seam(Generic[_Inner]):
-    """What the sync and async transports share: settings and the decision."""
+    """What the sync and async transports share: their settings."""
 
     def __init__(
         self,
@@ -263,16 +268,6 @@ class _Seam(Generic[_Inner]):
         self.inner: _Inner = inner
         self.injector = injector
         self.malformed_calls_upstream = malformed_calls_upstream
-
-    def _decide(self, request: httpx.Request) -> tuple[_Plan, Clock] | None:
-        """The plan for `request` and the clock to wait on; None: pass through."""
-        injector = self.injector if self.injector is not None else current_injector()
-        if injector is None:
-            return None
-        faults = injector.fire(http_point_name(request.method, request.url))
-        if not faults:
-            return None
-        return _plan(faults, request), injector.clock
 
     def _calls_upstream(self, plan: _Plan) -> bool:
         return plan.malformed is None or self.malformed_calls_upstream
@@ -295,10 +290,14 @@ class ChaosTransport(_Seam[httpx.BaseTransport], httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Send `request` through `inner`, applying the faults that fire."""
-        decided = self._decide(request)
-        if decided is None:
+        # Inline, not in a helper: with no injector, this is the whole cost.
+        injector = self.injector if self.injector is not None else current_injector()
+        if injector is None:
             return self.inner.handle_request(request)
-        plan, clock = decided
+        plan = _decide(injector, request)
+        if plan is None:
+            return self.inner.handle_request(request)
+        clock = injector.clock
         if plan.delay > 0:
             clock.sleep(plan.delay)
         if plan.error is not None:
@@ -327,10 +326,14 @@ class AsyncChaosTransport(_Seam[httpx.AsyncBaseTransport], httpx.AsyncBaseTransp
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send `request` through `inner`, applying the faults that fire."""
-        decided = self._decide(request)
-        if decided is None:
+        # Inline, not in a helper: with no injector, this is the whole cost.
+        injector = self.injector if self.injector is not None else current_injector()
+        if injector is None:
             return await self.inner.handle_async_request(request)
-        plan, clock = decided
+        plan = _decide(injector, request)
+        if plan is None:
+            return await self.inner.handle_async_request(request)
+        clock = injector.clock
         if plan.wait_forever:
             await asyncio.get_running_loop().create_future()  # only cancellation ends it
         if plan.delay > 0:
