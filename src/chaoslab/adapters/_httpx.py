@@ -297,9 +297,8 @@ class ChaosTransport(_Seam[httpx.BaseTransport], httpx.BaseTransport):
         plan = _decide(injector, request)
         if plan is None:
             return self.inner.handle_request(request)
-        clock = injector.clock
         if plan.delay > 0:
-            clock.sleep(plan.delay)
+            injector.clock.sleep(plan.delay)
         if plan.error is not None:
             raise plan.error
         if plan.response is not None:
@@ -333,11 +332,10 @@ class AsyncChaosTransport(_Seam[httpx.AsyncBaseTransport], httpx.AsyncBaseTransp
         plan = _decide(injector, request)
         if plan is None:
             return await self.inner.handle_async_request(request)
-        clock = injector.clock
         if plan.wait_forever:
             await asyncio.get_running_loop().create_future()  # only cancellation ends it
         if plan.delay > 0:
-            await clock.sleep_async(plan.delay)
+            await injector.clock.sleep_async(plan.delay)
         if plan.error is not None:
             raise plan.error
         if plan.response is not None:
