@@ -48,14 +48,7 @@ from chaoslab.proxy._api_models import (
     parse_body,
     parse_populate,
 )
-from chaoslab.proxy._api_state import (
-    event_dicts,
-    proxy_dict,
-    stats_dict,
-    toxic_dict,
-    toxic_names,
-    toxic_types,
-)
+from chaoslab.proxy._api_state import event_dicts, stats_dict, toxic_names, toxic_types
 from chaoslab.proxy._errors import ProxyNotFound
 
 if TYPE_CHECKING:
@@ -103,14 +96,14 @@ class _Api:
 
 async def _list_proxies(api: _Api, request: web.Request) -> web.Response:
     proxies = api.server.proxies
-    return _json({name: proxy_dict(proxies[name]) for name in sorted(proxies)})
+    return _json({name: proxies[name].to_dict() for name in sorted(proxies)})
 
 
 async def _create_proxy(api: _Api, request: web.Request) -> web.Response:
     body = parse_body(await request.read(), ProxyCreateBody)
     async with api.lock:
         proxy = await api.server.create(**body.config())
-    return _json(proxy_dict(proxy), 201)
+    return _json(proxy.to_dict(), 201)
 
 
 async def _populate(api: _Api, request: web.Request) -> web.Response:
@@ -123,11 +116,11 @@ async def _populate(api: _Api, request: web.Request) -> web.Response:
         # Toxiproxy answers populate errors with the proxies done so far; ours is
         # atomic, so none were.
         return _error(status, message, proxies=None)
-    return _json({"proxies": [proxy_dict(p) for p in proxies]}, 201)
+    return _json({"proxies": [p.to_dict() for p in proxies]}, 201)
 
 
 async def _get_proxy(api: _Api, request: web.Request) -> web.Response:
-    return _json(proxy_dict(api.proxy(request)))
+    return _json(api.proxy(request).to_dict())
 
 
 async def _update_proxy(api: _Api, request: web.Request) -> web.Response:
@@ -137,7 +130,7 @@ async def _update_proxy(api: _Api, request: web.Request) -> web.Response:
         proxy = await api.server.update(
             name, listen=body.listen, upstream=body.upstream, enabled=body.enabled
         )
-    return _json(proxy_dict(proxy))
+    return _json(proxy.to_dict())
 
 
 async def _delete_proxy(api: _Api, request: web.Request) -> web.Response:
@@ -155,7 +148,7 @@ async def _proxy_stats(api: _Api, request: web.Request) -> web.Response:
 
 
 async def _list_toxics(api: _Api, request: web.Request) -> web.Response:
-    return _json(proxy_dict(api.proxy(request))["toxics"])
+    return _json([t.to_dict() for t in api.proxy(request).toxics])
 
 
 def _toxic_request(proxy: Proxy, body: ToxicCreateBody) -> tuple[str, dict[str, Any]]:
@@ -188,7 +181,7 @@ async def _create_toxic(api: _Api, request: web.Request) -> web.Response:
     async with api.lock:
         kind, kwargs = _toxic_request(proxy, body)
         toxic = proxy.add_toxic(kind, **kwargs)
-    return _json(toxic_dict(toxic))
+    return _json(toxic.to_dict())
 
 
 def _find_toxic(proxy: Proxy, request: web.Request) -> str:
@@ -200,8 +193,7 @@ def _find_toxic(proxy: Proxy, request: web.Request) -> str:
 
 async def _get_toxic(api: _Api, request: web.Request) -> web.Response:
     proxy = api.proxy(request)
-    name = _find_toxic(proxy, request)
-    return _json(next(t for t in proxy_dict(proxy)["toxics"] if t["name"] == name))
+    return _json(proxy.get_toxic(_find_toxic(proxy, request)).to_dict())
 
 
 async def _update_toxic(api: _Api, request: web.Request) -> web.Response:
@@ -210,7 +202,7 @@ async def _update_toxic(api: _Api, request: web.Request) -> web.Response:
     body = parse_body(await request.read(), ToxicUpdateBody)
     async with api.lock:
         toxic = proxy.update_toxic(name, toxicity=body.toxicity, attributes=body.attributes)
-    return _json(toxic_dict(toxic))
+    return _json(toxic.to_dict())
 
 
 async def _delete_toxic(api: _Api, request: web.Request) -> web.Response:

@@ -1,13 +1,10 @@
-"""What the HTTP API reads from a `ProxyServer`: JSON views, names, checks.
+"""What the HTTP API reads from a `ProxyServer` beyond each proxy's `to_dict()`.
 
-Kept apart from the routes so that the API's view of the registry lives in
-one place: the proxy and toxic JSON (Toxiproxy's shape), the toxic types the
-server knows, statistics, events, and the loopback rule for upstreams.
+The toxic names and types a request is checked against, statistics, events.
 
 Example:
-    >>> toxic_dict({"name": "t", "type": "latency", "stream": "downstream",
-    ...     "toxicity": 1.0, "attributes": {"latency": 5, "jitter": 0}})["attributes"]
-    {'latency': 5, 'jitter': 0}
+    >>> {"latency", "sse_cut"} <= toxic_types()
+    True
 """
 
 from __future__ import annotations
@@ -21,43 +18,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "event_dicts",
-    "proxy_dict",
     "stats_dict",
-    "toxic_dict",
     "toxic_names",
     "toxic_types",
 ]
 
 
-def toxic_dict(toxic: Any) -> dict[str, Any]:
-    """A toxic in Toxiproxy's JSON shape: attributes, name, type, stream, toxicity."""
-    data: dict[str, Any] = dict(toxic.to_dict() if hasattr(toxic, "to_dict") else toxic)
-    return {
-        "attributes": dict(data.get("attributes") or {}),
-        "name": data["name"],
-        "type": data["type"],
-        "stream": data["stream"],
-        "toxicity": data["toxicity"],
-    }
-
-
-def proxy_dict(proxy: Proxy) -> dict[str, Any]:
-    """A proxy in Toxiproxy's JSON shape; toxics upstream first, then downstream."""
-    data: dict[str, Any] = dict(proxy.to_dict())
-    toxics = [toxic_dict(t) for t in data.get("toxics") or []]
-    toxics.sort(key=lambda t: 0 if t["stream"] == "upstream" else 1)
-    return {
-        "name": data["name"],
-        "listen": data["listen"],
-        "upstream": data["upstream"],
-        "enabled": bool(data["enabled"]),
-        "toxics": toxics,
-    }
-
-
 def toxic_names(proxy: Proxy) -> set[str]:
     """The names of a proxy's toxics, both streams."""
-    return {t["name"] for t in proxy_dict(proxy)["toxics"]}
+    return {t.name for t in proxy.toxics}
 
 
 def toxic_types() -> frozenset[str]:
