@@ -69,3 +69,13 @@ def test_pytest_page_examples_pass_as_tests(pytester: pytest.Pytester) -> None:
             "*fault.injected*llm.complete*fault=http 503*injection=llm-outage*call=1",
         ]
     )
+
+
+def test_index_page_example_passes_as_a_test(pytester: pytest.Pytester) -> None:
+    # The landing page's first example was the only guide block nothing ran.
+    (block,) = python_blocks("index.md")
+    pytester.makepyfile(test_index=block)
+    result = pytester.runpytest(
+        "-o", "asyncio_default_fixture_loop_scope=function", "--strict-markers"
+    )
+    result.assert_outcomes(passed=1)
