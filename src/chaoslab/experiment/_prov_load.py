@@ -162,7 +162,15 @@ def _target(ctx: RunContext, args: StartLoad) -> Any:
     if not sep:
         known = ", ".join(sorted(ctx.targets)) or "none"
         raise ExperimentError(f"no load target named {args.target!r} (given: {known})")
-    fn = getattr(importlib.import_module(module_name), func_name, None)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        # As in Chaos Toolkit, the working directory is not on sys.path: say so.
+        raise ExperimentError(
+            f"load target {args.target!r}: cannot import {module_name!r} ({exc}); "
+            "a module in the working directory needs PYTHONPATH=."
+        ) from None
+    fn = getattr(module, func_name, None)
     if fn is None or not inspect.iscoroutinefunction(fn):
         raise ExperimentError(f"{args.target!r} is not an async function")
     return CallableTarget(fn, label=args.target)

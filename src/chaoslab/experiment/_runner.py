@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chaoslab.clock import Clock, SystemClock
+from chaoslab.errors import ChaoslabError
 from chaoslab.experiment._activity import ActivityExecutor, Stamps, cancel_and_wait
 from chaoslab.experiment._assemble import journal_of, planned_duration
 from chaoslab.experiment._context import FaultTracker, MetricsSource, MetricsStore, RunContext
@@ -244,7 +245,9 @@ class Runner:
             if self.stop_reason is None:
                 raise  # we were cancelled from outside: let it through
         except Exception as exc:  # noqa: BLE001 - any unexpected error is Chaos Toolkit's `aborted`
-            _log.exception("experiment aborted")
+            # A ChaoslabError is a message for the user; anything else is a bug
+            # and worth its traceback.
+            _log.error("experiment aborted: %s", exc, exc_info=not isinstance(exc, ChaoslabError))
             self.status = "aborted"
             self.error = f"{type(exc).__name__}: {exc}"
         finally:

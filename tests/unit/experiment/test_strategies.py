@@ -285,6 +285,26 @@ def test_unexpected_error_aborts_and_says_why() -> None:
     assert _system.calls == ["rolled-back"]  # aborted runs roll back under `default`
 
 
+def test_load_target_that_cannot_be_imported_says_how_to_fix_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    target = "chaoslab_no_such_module_xyz:hit"
+    doc = experiment() | {
+        "extensions": [{"name": "chaoslab", "loads": [{"target": target, "duration": 10}]}]
+    }
+    journal = run(doc)
+    # A user's mistake is logged as one line, without a traceback.
+    (record,) = [r for r in caplog.records if r.getMessage().startswith("experiment aborted")]
+    assert not record.exc_info
+    assert journal["status"] == "aborted"
+    error = journal["chaoslab"].get("error")
+    assert error == (
+        f"ExperimentError: load target {target!r}: cannot import 'chaoslab_no_such_module_xyz' "
+        "(No module named 'chaoslab_no_such_module_xyz'); "
+        "a module in the working directory needs PYTHONPATH=."
+    )
+
+
 async def test_a_second_signal_stops_the_rollbacks() -> None:
     clock = VirtualClock(autojump=True)
     doc = experiment()
