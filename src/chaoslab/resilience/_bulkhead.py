@@ -53,10 +53,16 @@ class BulkheadMachine(Generic[W]):
         self.in_flight = 0
         self.queue: deque[W] = deque()
 
-    def enter(self, waiter: W) -> int:
-        """ADMITTED (a slot is taken), QUEUED (`waiter` waits its turn) or REJECTED."""
+    def admit(self) -> bool:
+        """Take a free slot if nobody queues ahead (True); else leave everything as is."""
         if self.in_flight < self.max_concurrent and not self.queue:
             self.in_flight += 1
+            return True
+        return False
+
+    def enter(self, waiter: W) -> int:
+        """ADMITTED (a slot is taken), QUEUED (`waiter` waits its turn) or REJECTED."""
+        if self.admit():
             return ADMITTED
         if len(self.queue) < self.max_queued:
             self.queue.append(waiter)
@@ -178,8 +184,7 @@ class Bulkhead:
         """Run `fn()` once a slot is free (blocking this thread while queued)."""
         with self._lock:
             m = self._m
-            if m.in_flight < m.max_concurrent and not m.queue:
-                m.in_flight += 1
+            if m.admit():  # the common case allocates no waiter
                 waiter = None
             else:
                 waiter = _ThreadWaiter()
@@ -195,8 +200,7 @@ class Bulkhead:
         """Await `fn()` once a slot is free."""
         with self._lock:
             m = self._m
-            if m.in_flight < m.max_concurrent and not m.queue:
-                m.in_flight += 1
+            if m.admit():
                 waiter = None
             else:
                 waiter = _TaskWaiter(asyncio.get_running_loop())
