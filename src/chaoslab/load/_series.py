@@ -76,20 +76,8 @@ class Slice(LatencyStats):
     t: float
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data for the journal."""
-        return {
-            "t": self.t,
-            "requests": self.requests,
-            "errors": self.errors,
-            "throughput": self.throughput,
-            "error_rate": self.error_rate,
-            "p50": self.p50,
-            "p90": self.p90,
-            "p95": self.p95,
-            "p99": self.p99,
-            "max": self.max,
-            "errors_by_kind": dict(self.errors_by_kind),
-        }
+        """Plain data for the journal: every field, `t` first for a person reading it."""
+        return {"t": self.t, **self.model_dump(exclude={"t"})}
 
 
 class Snapshot(LatencyStats):
