@@ -38,14 +38,12 @@ from chaoslab.errors import ConfigError
 from chaoslab.observe import EventBus
 from chaoslab.resilience._cache_backend import CacheBackend, CacheEntry, MemoryBackend
 from chaoslab.resilience._events_b import CacheHit, CacheMiss, CacheStaleServed
-from chaoslab.resilience._support import bus_of, resolve_clock
+from chaoslab.resilience._support import STOPPING, bus_of, resolve_clock
 
 __all__ = ["Cache", "CacheResult", "CacheStats", "KeyedCache"]
 
 T = TypeVar("T")
 P = ParamSpec("P")
-
-_NEVER = (asyncio.CancelledError, KeyboardInterrupt, SystemExit, GeneratorExit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +151,7 @@ class Cache:
         try:
             value = self._flight(key, fn)
         except self.stale_on as exc:
-            if isinstance(exc, _NEVER):
+            if isinstance(exc, STOPPING):
                 raise
             stale = self._stale(key, entry, read_at, exc)
             if stale is None:
@@ -171,7 +169,7 @@ class Cache:
         try:
             value = await self._flight_async(key, fn)
         except self.stale_on as exc:
-            if isinstance(exc, _NEVER):
+            if isinstance(exc, STOPPING):
                 raise
             stale = self._stale(key, entry, read_at, exc)
             if stale is None:

@@ -14,7 +14,6 @@ Example:
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import threading
 from collections.abc import Awaitable, Callable
@@ -25,15 +24,13 @@ from chaoslab.clock import Clock
 from chaoslab.errors import ConfigError
 from chaoslab.observe import EventBus
 from chaoslab.resilience._events_b import FallbackUsed
-from chaoslab.resilience._support import bus_of, resolve_clock
+from chaoslab.resilience._support import STOPPING, bus_of, resolve_clock
 
 __all__ = ["Fallback", "Outcome"]
 
 T = TypeVar("T")
 
 _MISSING: Any = object()
-# Never replaced by a fallback, even when `on` is broad: stopping is not failing.
-_NEVER = (asyncio.CancelledError, KeyboardInterrupt, SystemExit, GeneratorExit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +121,7 @@ class Fallback:
         try:
             result = fn()
         except self.on as exc:
-            if isinstance(exc, _NEVER):
+            if isinstance(exc, STOPPING):
                 raise
             answer = self._replacement(Outcome(exception=exc))
         else:
@@ -142,7 +139,7 @@ class Fallback:
         try:
             result = await fn()
         except self.on as exc:
-            if isinstance(exc, _NEVER):
+            if isinstance(exc, STOPPING):
                 raise
             answer = self._replacement(Outcome(exception=exc))
         else:

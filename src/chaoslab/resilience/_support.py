@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import threading
@@ -12,7 +13,15 @@ from chaoslab.clock import Clock, SystemClock
 from chaoslab.observe import EventBus, default_bus
 from chaoslab.resilience._strategy import Strategy
 
-__all__ = ["ErrorSpec", "bus_of", "decorate", "error_matcher", "resolve_clock", "wait_event"]
+__all__ = [
+    "STOPPING",
+    "ErrorSpec",
+    "bus_of",
+    "decorate",
+    "error_matcher",
+    "resolve_clock",
+    "wait_event",
+]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -21,6 +30,10 @@ T = TypeVar("T")
 ErrorSpec = type[BaseException] | tuple[type[BaseException], ...] | Callable[[BaseException], bool]
 
 _SYSTEM_CLOCK = SystemClock()
+
+# Never answered by a fallback or a stale value, even when the errors a rule
+# covers are broad (BaseException): stopping is not failing.
+STOPPING = (asyncio.CancelledError, KeyboardInterrupt, SystemExit, GeneratorExit)
 
 
 def resolve_clock(clock: Clock | None) -> Clock:
