@@ -224,3 +224,29 @@ def test_journal_events_are_capped_per_kind() -> None:
     events = hook.for_journal()
     assert [e.get("at") for e in events[:2]] == [0.0, 1.0]
     assert events[-1] == {"kind": "journal.events_dropped", "counts": {"experiment.started": 3}}
+
+
+def test_journal_keeps_the_file_and_records_the_values_used() -> None:
+    from chaoslab.experiment import Vars
+
+    doc = {
+        "title": "vars",
+        "description": "d",
+        "configuration": {"msg": "from-file"},
+        "method": [
+            {
+                "type": "probe",
+                "name": "echo",
+                "provider": {"type": "process", "path": "echo", "arguments": ["${msg}"]},
+            }
+        ],
+    }
+    overrides = Vars(configuration={"msg": "from-cli"})
+    result = Runner(load_experiment(doc, overrides=overrides), clock=VirtualClock()).run()
+    # Chaos Toolkit's rule: `experiment` is the file as written ...
+    assert result["experiment"]["configuration"] == {"msg": "from-file"}
+    assert result["experiment"]["method"][0]["provider"]["arguments"] == ["${msg}"]
+    # ... and each record holds what the run used.
+    (record,) = result["run"]
+    assert record["activity"]["provider"]["arguments"] == ["from-cli"]
+    assert record["output"]["stdout"].strip() == "from-cli"
