@@ -34,14 +34,14 @@ from __future__ import annotations
 
 import contextvars
 import functools
-import inspect
 import warnings
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any, Literal, ParamSpec, TypeVar, cast
+from typing import Literal, ParamSpec, TypeVar
 
 from chaoslab.errors import ConfigError
 from chaoslab.resilience._strategy import Strategy
+from chaoslab.resilience._support import decorate
 
 __all__ = ["Pipeline", "PipelineOrderWarning", "current_pipeline"]
 
@@ -180,19 +180,7 @@ class Pipeline:
 
     def __call__(self, func: Callable[P, T]) -> Callable[P, T]:
         """Decorate a sync or async function: each call runs through the pipeline."""
-        if inspect.iscoroutinefunction(func):
-
-            @functools.wraps(func)
-            async def async_wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
-                return await self.call_async(functools.partial(func, *args, **kwargs))
-
-            return cast(Callable[P, T], async_wrapper)
-
-        @functools.wraps(func)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-            return self.call(functools.partial(func, *args, **kwargs))
-
-        return wrapper
+        return decorate(self, func)
 
     def __enter__(self) -> Pipeline:
         _current.set((*_current.get(), self))
