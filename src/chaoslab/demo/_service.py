@@ -161,11 +161,17 @@ class DemoService:
         if cached is not None:
             self.stats.count("redis")
             return cached.decode(), "redis"
-        result = await self.memory.lookup_async(
-            question, lambda: self.llm_guard.call_async(lambda: self._complete(question))
-        )
-        # A fresh hit of the memory cache has an age; a value just computed has none.
-        source = "stale" if result.stale else ("memory" if result.age > 0 else "llm")
+        asked = False  # set only by the request that calls the upstream itself
+
+        async def ask_llm() -> str:
+            nonlocal asked
+            asked = True
+            return await self.llm_guard.call_async(lambda: self._complete(question))
+
+        result = await self.memory.lookup_async(question, ask_llm)
+        # Requests that waited on another's call of the same question were
+        # answered from memory: the upstream was asked once, by that one.
+        source = "stale" if result.stale else ("llm" if asked else "memory")
         if source == "llm":
             await self._redis_call(lambda: self._redis.set(key, result.value, ex=_REDIS_TTL))
         self.stats.count(source)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
@@ -68,6 +69,17 @@ async def test_a_miss_asks_the_upstream_then_redis_answers(redis_url: str) -> No
         assert await service.answer("what is chaos?") == (text, "redis")
         assert service.stats.answered == {"llm": 1, "redis": 1}
         assert service.stats.redis_errors == 0
+
+
+async def test_concurrent_misses_of_one_question_ask_the_upstream_once(redis_url: str) -> None:
+    async with (
+        serving(create_upstream_app(latency=0.05)) as upstream,
+        running(DemoService(redis_url, upstream, seed=1)) as service,
+    ):
+        answers = await asyncio.gather(*(service.answer("same?") for _ in range(3)))
+        assert len({text for text, _ in answers}) == 1
+        assert sorted(source for _, source in answers) == ["llm", "memory", "memory"]
+        assert service.stats.answered == {"llm": 1, "memory": 2}
 
 
 async def test_redis_down_answers_still_come_from_the_upstream(
