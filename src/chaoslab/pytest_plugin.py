@@ -66,7 +66,6 @@ class ChaosSettings:
 
     seed: int
     mode: str
-    seed_given: bool
 
 
 _SETTINGS = pytest.StashKey[ChaosSettings]()
@@ -109,13 +108,12 @@ def _settings_from(config: pytest.Config) -> ChaosSettings:
     mode = config.getoption("chaos_mode") or str(config.getini("chaos_mode")).strip()
     if mode not in _MODES:
         raise pytest.UsageError(f"chaos_mode: must be one of {', '.join(_MODES)}, got {mode!r}")
-    given = seed is not None
     worker_seed = getattr(config, "workerinput", {}).get("chaos_seed")
     if seed is None and worker_seed is not None:
         seed = int(worker_seed)  # an xdist worker replays the controller's seed
     if seed is None:
         seed = random.SystemRandom().randrange(2**32)  # once per session, then printed
-    return ChaosSettings(seed=seed, mode=mode, seed_given=given)
+    return ChaosSettings(seed=seed, mode=mode)
 
 
 def pytest_configure(config: pytest.Config) -> None:
