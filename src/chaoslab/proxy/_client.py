@@ -56,7 +56,7 @@ class ProxyClient:
 
     def send(self, call: Call[T]) -> T:
         """Send one call and read its reply."""
-        return call.parse(self._http.request(call.method, call.path, **call.request_kwargs()))
+        return call.read(self._http.request(call.method, call.path, **call.request_kwargs()))
 
     def _wrap(self, info: ProxyInfo) -> RemoteProxy:
         return RemoteProxy(self, info)
@@ -144,7 +144,7 @@ class AsyncProxyClient:
     async def send(self, call: Call[T]) -> T:
         """Send one call and read its reply."""
         response = await self._http.request(call.method, call.path, **call.request_kwargs())
-        return call.parse(response)
+        return call.read(response)
 
     def _wrap(self, info: ProxyInfo) -> AsyncRemoteProxy:
         return AsyncRemoteProxy(self, info)

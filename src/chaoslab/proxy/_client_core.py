@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import httpx
 
-from chaoslab.errors import ConfigError, ProxyError
+from chaoslab.errors import ChaoslabError, ConfigError, ProxyError
 from chaoslab.proxy._errors import ProxyExists, ProxyNotFound, ToxicExists, ToxicNotFound
 
 __all__ = [
@@ -121,6 +121,22 @@ class Call(Generic[T]):
     path: str
     parse: Callable[[httpx.Response], T]
     body: Any = None
+
+    def read(self, response: httpx.Response) -> T:
+        """The reply's value; a reply that is not the API's JSON is a `ProxyError`.
+
+        (Say `--url` points at some other web server that answers 200 with HTML.)
+        """
+        try:
+            return self.parse(response)
+        except ChaoslabError:
+            raise
+        except (ValueError, LookupError, TypeError, AttributeError) as exc:
+            body = response.text.strip()[:200]
+            raise ProxyError(
+                f"not a proxy API reply from {response.request.url} "
+                f"(HTTP {response.status_code}, {type(exc).__name__}): {body}"
+            ) from exc
 
     def request_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for `httpx.Client.request`."""

@@ -6,7 +6,9 @@ import json
 import os
 import signal
 import subprocess
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -190,6 +192,35 @@ def test_an_unreachable_api_is_explained() -> None:
     code, out = cli("list", "--url", "http://127.0.0.1:9")
     assert code == 1
     assert "cannot reach the proxy API at http://127.0.0.1:9" in out
+
+
+class _NotAnApi(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b"<html>some other web server</html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_url_that_is_not_a_proxy_api_is_one_clear_line() -> None:
+    web = ThreadingHTTPServer(("127.0.0.1", 0), _NotAnApi)
+    thread = threading.Thread(target=web.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        code, out = cli("list", "--url", f"http://127.0.0.1:{web.server_port}")
+    finally:
+        web.shutdown()
+        web.server_close()
+        thread.join(5)
+    assert code == 1
+    assert out.startswith("error: not a proxy API reply from http://127.0.0.1:")
+    assert "some other web server" in out
+    assert "Traceback" not in out
 
 
 def test_inspect_toggle_and_toxic_update(url: str, echo: int) -> None:

@@ -40,6 +40,30 @@ def test_error_replies_raise_the_embedded_errors(
         assert f"HTTP {status}" in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("call", "body"),
+    [
+        (core.list_call(), "<html>welcome</html>"),
+        (core.list_call(), "[1, 2]"),
+        (core.get_call("p"), '{"name": "p"}'),
+        (core.toxics_call("p"), '{"a": 1}'),
+        (core.events_call(), "[]"),
+    ],
+)
+def test_a_2xx_that_is_not_the_apis_json_is_a_proxy_error(
+    call: core.Call[object], body: str
+) -> None:
+    with pytest.raises(ProxyError, match=r"not a proxy API reply from http://x/ \(HTTP 200"):
+        call.read(reply(200, body))
+
+
+def test_reading_keeps_the_api_errors() -> None:
+    with pytest.raises(ProxyNotFound):
+        core.get_call("p").read(reply(404, '{"error": "proxy not found", "status": 404}'))
+    with pytest.raises(ConfigError):
+        core.get_call("p").read(reply(400, '{"error": "bad", "status": 400}'))
+
+
 def test_a_400_keeps_the_servers_message() -> None:
     with pytest.raises(ConfigError) as caught:
         core.check_reply(reply(400, '{"error": "attributes.latency: bad", "status": 400}'))
