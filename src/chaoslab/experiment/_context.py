@@ -8,7 +8,7 @@ store, and they record the fault windows they open and close.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -68,25 +68,24 @@ class WindowStats:
         return None if value is None else float(value)
 
 
+_PEAKS = ("p50", "p90", "p95", "p99", "max")
+
+
+def _worst(values: Iterable[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return max(present) if present else None
+
+
 def merge(slices: Sequence[MetricSlice], seconds: float) -> WindowStats:
     """Merge slices covering `seconds` of time into one `WindowStats`."""
     requests = sum(s["requests"] for s in slices)
     errors = sum(s["errors"] for s in slices)
-
-    def worst(key: str) -> float | None:
-        values = [s[key] for s in slices if s[key] is not None]  # type: ignore[literal-required]
-        return max(values) if values else None
-
     return WindowStats(
         requests=requests,
         errors=errors,
         throughput=requests / seconds if seconds > 0 else 0.0,
         error_rate=errors / requests if requests else 0.0,
-        p50=worst("p50"),
-        p90=worst("p90"),
-        p95=worst("p95"),
-        p99=worst("p99"),
-        max=worst("max"),
+        **{k: _worst(s[k] for s in slices) for k in _PEAKS},  # type: ignore[literal-required]
     )
 
 
@@ -94,21 +93,12 @@ def combine(views: Sequence[WindowStats], seconds: float) -> WindowStats:
     """Combine several loads' stats: counts add up, percentiles take the worst."""
     requests = sum(v.requests for v in views)
     errors = sum(v.errors for v in views)
-
-    def worst(key: str) -> float | None:
-        values = [v.get(key) for v in views if v.get(key) is not None]
-        return max(x for x in values if x is not None) if values else None
-
     return WindowStats(
         requests=requests,
         errors=errors,
         throughput=sum(v.throughput for v in views),
         error_rate=errors / requests if requests else 0.0,
-        p50=worst("p50"),
-        p90=worst("p90"),
-        p95=worst("p95"),
-        p99=worst("p99"),
-        max=worst("max"),
+        **{k: _worst(v.get(k) for v in views) for k in _PEAKS},
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from chaoslab.experiment import parse_condition
@@ -54,3 +56,24 @@ def test_holds_and_margin() -> None:
     assert str(parse_condition("error_rate > 5% for 5s on api")) == (
         "error_rate > 0.05 for 5s on api"
     )
+
+
+def test_merge_and_combine_add_counts_and_keep_the_worst_percentile() -> None:
+    from chaoslab.experiment._context import combine, merge
+
+    def piece(requests: int, errors: int, p99: float | None) -> dict[str, Any]:
+        peaks = dict.fromkeys(("p50", "p90", "p95", "max"), None)
+        return {"t": 0.0, "requests": requests, "errors": errors, "throughput": 0.0} | {
+            "error_rate": 0.0,
+            "p99": p99,
+            **peaks,
+        }
+
+    a = merge([piece(10, 1, 0.2), piece(30, 1, None)], 2.0)  # type: ignore[list-item]
+    assert (a.requests, a.errors, a.throughput, a.error_rate) == (40, 2, 20.0, 0.05)
+    assert (a.p99, a.p50) == (0.2, None)
+    b = merge([piece(0, 0, None)], 0.0)  # type: ignore[list-item]
+    assert (b.throughput, b.error_rate, b.p99) == (0.0, 0.0, None)
+    both = combine([a, b, merge([piece(10, 8, 0.5)], 1.0)], 2.0)  # type: ignore[list-item]
+    assert (both.requests, both.errors, both.throughput, both.p99) == (50, 10, 30.0, 0.5)
+    assert both.error_rate == 0.2
