@@ -74,7 +74,7 @@ from chaoslab.faults import (
     Malformed,
     Timeout,
 )
-from chaoslab.inject import FaultInjector, current_injector
+from chaoslab.inject import FaultInjector, current_injector, exception_for
 from chaoslab.inject._points import declare_family
 
 from ._httpx_streams import (
@@ -175,7 +175,7 @@ def _terminal(plan: _Plan, fault: Fault, request: httpx.Request) -> bool:
         message = "[Errno 104] Connection reset by peer (injected)"
         plan.error = _injected(InjectedReadError(message, request=request), fault)
     elif isinstance(fault, Error):
-        plan.error = fault.build()
+        plan.error = exception_for(fault)  # as at generic points
     elif isinstance(fault, HTTPStatus):
         plan.response = _status_response(fault, request)
     else:

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from pydantic.dataclasses import dataclass
 
 from chaoslab.adapters import HTTPX_FAULTS, ChaosTransport, StreamCutter, http_point_name
-from chaoslab.errors import UnsupportedFaultError
-from chaoslab.faults import DropMidStream, Fault, HTTPStatus, Target
+from chaoslab.errors import InjectedError, UnsupportedFaultError
+from chaoslab.faults import DropMidStream, Error, Fault, HTTPStatus, Target
 from chaoslab.faults._faults import FAULT_TYPES
-from chaoslab.inject import FaultInjector
+from chaoslab.inject import FaultInjector, apply_sync
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,22 @@ def _cut_all(fault: DropMidStream, chunks: list[bytes]) -> tuple[bytes, bool]:
         passed, cut = cutter.feed(chunk)
         out.extend(passed)
     return bytes(out), cut
+
+
+def test_an_injected_error_knows_its_fault_as_at_generic_points() -> None:
+    def upstream(request: httpx.Request) -> httpx.Response:
+        raise AssertionError("an Error fault must not reach upstream")
+
+    fault = Error(InjectedError)
+    chaos = FaultInjector(seed=1)
+    chaos.inject("http.*", fault)
+    transport = ChaosTransport(httpx.MockTransport(upstream), chaos)
+    with httpx.Client(transport=transport) as client, pytest.raises(InjectedError) as raised:
+        client.get("https://x.test/a")
+    assert raised.value.fault == fault
+    with pytest.raises(InjectedError) as generic:
+        apply_sync([fault], chaos.clock)
+    assert generic.value.fault == raised.value.fault
 
 
 def test_cut_after_zero_bytes_or_events_cuts_before_anything() -> None:
