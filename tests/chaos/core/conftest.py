@@ -79,7 +79,11 @@ class _Server(ThreadingHTTPServer):
 def _running_server() -> Iterator[LocalServer]:
     server = _Server(("127.0.0.1", 0), _Handler)
     server.local = LocalServer(server)
-    thread = threading.Thread(target=server.serve_forever, name="local-http", daemon=True)
+    # shutdown() waits for the serve loop's next poll: the default 0.5 s poll
+    # cost half a second of teardown per module.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, name="local-http", daemon=True
+    )
     thread.start()
     try:
         yield server.local
