@@ -21,10 +21,8 @@ class ProxyApi:
 
 @pytest.fixture
 def proxy_api() -> Iterator[ProxyApi]:
-    from aiohttp import web
-
     from chaoslab.proxy import ProxyServer
-    from chaoslab.proxy._api import build_app
+    from chaoslab.proxy._serve import serve
 
     ready = threading.Event()
     holder: dict[str, Any] = {}
@@ -35,19 +33,13 @@ def proxy_api() -> Iterator[ProxyApi]:
         holder["loop"] = asyncio.get_running_loop()
         async with ProxyServer(seed=1) as server:
             await server.create("redis", upstream="127.0.0.1:9", listen="127.0.0.1:0")
-            runner = web.AppRunner(
-                build_app(server), access_log=None, handle_signals=False, shutdown_timeout=0.5
-            )
-            await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            host, port = runner.addresses[0][:2]
-            holder["api"] = ProxyApi(f"http://{host}:{port}", server)
-            ready.set()
-            try:
-                await stop.wait()
-            finally:
-                await runner.cleanup()
+
+            def listening(url: str) -> None:
+                holder["api"] = ProxyApi(url, server)
+                ready.set()
+
+            # The proxy's own `serve` (the API of `chaoslab proxy serve`) on port 0.
+            await serve(port=0, server=server, stop=stop, ready=listening)
 
     thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
     thread.start()
