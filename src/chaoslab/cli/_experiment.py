@@ -102,6 +102,7 @@ def run(
     ] = None,
 ) -> None:
     """Run an experiment: hypothesis, method under guard rails, rollbacks, journal."""
+    from chaoslab.errors import ChaoslabError
     from chaoslab.experiment import RunOptions
 
     if dry not in (None, "probes", "actions", "activities", "pause"):
@@ -122,7 +123,11 @@ def run(
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-    journal = _run_with_display(experiment, options)
+    try:
+        journal = _run_with_display(experiment, options)
+    except ChaoslabError as exc:  # e.g. a declared service or proxy cannot start
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from None
     _summary(journal, journal_path)
     if report is not None:
         _render_report(journal_path, report)

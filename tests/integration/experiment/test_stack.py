@@ -146,3 +146,36 @@ def test_stack_is_validated() -> None:
     found = dict(info.value.problems)
     assert "needs a 'command'" in found["extensions[0].services[0]"]
     assert "takes no 'command'" in found["extensions[0].services[1]"]
+
+
+def test_run_says_in_one_line_when_a_declared_proxy_cannot_listen(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from chaoslab.cli._app import _register_commands, app
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        listen = f"127.0.0.1:{busy.getsockname()[1]}"
+        doc = {
+            "title": "t",
+            "description": "d",
+            "extensions": [
+                {
+                    "name": "chaoslab",
+                    "proxies": [{"name": "p", "upstream": "127.0.0.1:9", "listen": listen}],
+                }
+            ],
+            "method": [
+                {"type": "action", "name": "a", "provider": {"type": "process", "path": "true"}}
+            ],
+        }
+        file = tmp_path / "busy.json"
+        file.write_text(json.dumps(doc))
+        _register_commands()
+        result = CliRunner().invoke(
+            app, ["run", str(file), "--journal-path", str(tmp_path / "j.json")]
+        )
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)  # a clean exit, not a traceback
+    assert f"error: listen tcp {listen}" in " ".join(result.output.split())
