@@ -92,9 +92,10 @@ async def until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
     return True
 
 
-def send_blocked(writer: asyncio.StreamWriter) -> bool:
-    """True while `writer` is over its high-water mark: its drain() waits for the peer."""
-    transport = writer.transport
+def send_blocked(transport: asyncio.WriteTransport | None) -> bool:
+    """True while `transport` is over its high-water mark: writers wait for the peer."""
+    if transport is None:
+        return False
     return transport.get_write_buffer_size() > transport.get_write_buffer_limits()[1]
 
 

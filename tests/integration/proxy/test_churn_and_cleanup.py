@@ -98,9 +98,16 @@ async def test_a_slow_reader_never_makes_the_proxy_buffer_without_bound(
     _reader, writer = await connect(proxy)
 
     def stalled() -> bool:  # the client reads nothing: the proxy must stop the sender
+        # Steady state only: the proxy's writes to the client are blocked too (a full
+        # toxic queue alone pauses the source for a moment, until the pump drains it).
         conns = list(proxy._conns.values())
-        link = conns[0].downstream if conns else None
-        return link is not None and link.source_paused and send_blocked(senders[0])
+        if not conns or conns[0].downstream is None:
+            return False
+        return (
+            conns[0].downstream.source_paused
+            and send_blocked(conns[0].client.transport)
+            and send_blocked(senders[0].transport)
+        )
 
     assert await until(stalled), f"no backpressure; {sent} bytes sent"
     (conn,) = proxy._conns.values()
@@ -144,7 +151,7 @@ async def test_a_slow_upstream_never_makes_the_proxy_buffer_without_bound(
     def stalled() -> bool:  # the upstream reads nothing: the proxy must stop the client
         conns = list(proxy._conns.values())
         link = conns[0].upstream if conns else None
-        return link is not None and link.source_paused and send_blocked(writer)
+        return link is not None and link.source_paused and send_blocked(writer.transport)
 
     assert await until(stalled), f"no backpressure; {sent} bytes sent"
     (conn,) = proxy._conns.values()
