@@ -303,6 +303,8 @@ def test_latency_fired_after_status_is_waited_too(local_server: LocalServer, get
     "fault", [Latency(0.1), HTTPStatus(429), DropMidStream(after_events=1), Malformed()]
 )
 def test_every_vocabulary_fault_is_declared_supported(fault: Fault) -> None:
+    # inject() raises UnsupportedFaultError for a fault the http. family lacks.
     chaos = _injector()
-    with chaos.inject("http.POST */v1/chat/*", fault):
-        pass
+    with chaos.inject("http.POST */v1/chat/*", fault) as injection:
+        assert chaos.injections == (injection,)
+        assert injection.fault == fault
