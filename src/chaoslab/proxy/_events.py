@@ -24,102 +24,124 @@ __all__ = [
 ]
 
 
+# Private bases carry the fields kinds share; each kind stays its own frozen type
+# (recorders match on the concrete class, and no kind derives from another).
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ProxyCreated(Event):
-    """A proxy was created (and is listening on `listen` when enabled)."""
+class _ProxyEvent(Event):
+    proxy: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _ProxyState(_ProxyEvent):
+    listen: str
+    upstream: str
+    enabled: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _ToxicEvent(_ProxyEvent):
+    toxic: str
+    type: str
+    stream: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _ToxicConfig(_ToxicEvent):
+    toxicity: float
+    attributes: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _ConnectionEvent(_ProxyEvent):
+    connection: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProxyCreated(_ProxyState):
+    """A proxy was created (and is listening on `listen` when enabled).
+
+    Fields: `proxy`, `listen`, `upstream`, `enabled`.
+    """
 
     kind: ClassVar[str] = "proxy.created"
-    proxy: str
-    listen: str
-    upstream: str
-    enabled: bool
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ProxyUpdated(Event):
-    """A proxy's listen address, upstream or enabled flag changed."""
+class ProxyUpdated(_ProxyState):
+    """A proxy's listen address, upstream or enabled flag changed.
+
+    Fields: `proxy`, `listen`, `upstream`, `enabled` (the new values).
+    """
 
     kind: ClassVar[str] = "proxy.updated"
-    proxy: str
-    listen: str
-    upstream: str
-    enabled: bool
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ProxyDeleted(Event):
-    """A proxy was deleted; its connections were closed."""
+class ProxyDeleted(_ProxyEvent):
+    """A proxy was deleted; its connections were closed. Field: `proxy`."""
 
     kind: ClassVar[str] = "proxy.deleted"
-    proxy: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ToxicAdded(Event):
-    """A toxic was added to a proxy."""
+class ToxicAdded(_ToxicConfig):
+    """A toxic was added to a proxy.
+
+    Fields: `proxy`, `toxic` (its name), `type`, `stream`, `toxicity`, `attributes`.
+    """
 
     kind: ClassVar[str] = "proxy.toxic_added"
-    proxy: str
-    toxic: str
-    type: str
-    stream: str
-    toxicity: float
-    attributes: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ToxicUpdated(Event):
-    """A toxic's toxicity or attributes changed."""
+class ToxicUpdated(_ToxicConfig):
+    """A toxic's toxicity or attributes changed.
+
+    Fields: `proxy`, `toxic`, `type`, `stream`, `toxicity`, `attributes` (the new values).
+    """
 
     kind: ClassVar[str] = "proxy.toxic_updated"
-    proxy: str
-    toxic: str
-    type: str
-    stream: str
-    toxicity: float
-    attributes: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ToxicRemoved(Event):
-    """A toxic was removed from a proxy."""
+class ToxicRemoved(_ToxicEvent):
+    """A toxic was removed from a proxy. Fields: `proxy`, `toxic`, `type`, `stream`."""
 
     kind: ClassVar[str] = "proxy.toxic_removed"
-    proxy: str
-    toxic: str
-    type: str
-    stream: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ToxicApplied(Event):
-    """A toxic's toxicity roll made it act on one connection's direction."""
+class ToxicApplied(_ToxicEvent):
+    """A toxic's toxicity roll made it act on one connection's direction.
+
+    Fields: `proxy`, `toxic`, `type`, `stream`, `connection` (its id).
+    """
 
     kind: ClassVar[str] = "proxy.toxic_applied"
-    proxy: str
-    toxic: str
-    type: str
-    stream: str
-    connection: int
+    connection: int  # not from _ConnectionEvent: two slotted bases cannot be combined
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ConnectionOpened(Event):
-    """A client connected and the proxy reached the upstream."""
+class ConnectionOpened(_ConnectionEvent):
+    """A client connected and the proxy reached the upstream.
+
+    Fields: `proxy`, `connection` (its id), `client` (host:port).
+    """
 
     kind: ClassVar[str] = "proxy.connection_opened"
-    proxy: str
-    connection: int
     client: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ConnectionClosed(Event):
-    """A proxied connection ended; bytes counted each way."""
+class ConnectionClosed(_ConnectionEvent):
+    """A proxied connection ended; bytes counted each way.
+
+    Fields: `proxy`, `connection`, `bytes_upstream`, `bytes_downstream`, `reason`.
+    """
 
     kind: ClassVar[str] = "proxy.connection_closed"
-    proxy: str
-    connection: int
     bytes_upstream: int
     bytes_downstream: int
     reason: str

@@ -171,7 +171,7 @@ class Proxy(ToxicShortcuts):
         chain = self._chains[toxic.stream]
         chain.toxics = tuple(t for t in chain.toxics if t is not toxic)
 
-    def _emit_toxic(self, kind: type[ev.ToxicAdded | ev.ToxicUpdated], toxic: Toxic) -> None:
+    def _emit_toxic(self, kind: type[ev._ToxicConfig], toxic: Toxic) -> None:
         self.server.emit(
             kind(
                 at=self.server.clock.now(), source=f"proxy:{self.name}", proxy=self.name,

@@ -286,7 +286,7 @@ class ProxyServer:
             if not proxy.enabled:
                 self.update_now(proxy.name, enabled=True)
 
-    def _emit_proxy(self, kind: type[ev.ProxyCreated | ev.ProxyUpdated], proxy: Proxy) -> None:
+    def _emit_proxy(self, kind: type[ev._ProxyState], proxy: Proxy) -> None:
         self.emit(
             kind(
                 at=self.clock.now(), source=f"proxy:{proxy.name}", proxy=proxy.name,
