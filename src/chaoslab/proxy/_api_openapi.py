@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from chaoslab.proxy._api_models import ProxyCreateBody
+
 if TYPE_CHECKING:
     from chaoslab.proxy._api import Route
 
@@ -96,7 +98,7 @@ def build_openapi(routes: Sequence[Route], *, title: str, version: str) -> dict[
         paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, components)
     if "/populate" in paths:
         # The populate body is a bare array of proxies, which no single model expresses.
-        item = _schema(_populate_item(), components)
+        item = _schema(ProxyCreateBody, components)
         paths["/populate"]["post"]["requestBody"] = {
             "required": True,
             "content": {"application/json": {"schema": {"type": "array", "items": item}}},
@@ -111,9 +113,3 @@ def build_openapi(routes: Sequence[Route], *, title: str, version: str) -> dict[
         "paths": paths,
         "components": {"schemas": dict(sorted(components.items()))},
     }
-
-
-def _populate_item() -> type[BaseModel]:
-    from chaoslab.proxy._api_models import ProxyCreateBody
-
-    return ProxyCreateBody
