@@ -256,7 +256,9 @@ def test_xdist_workers_use_the_controllers_random_seed(pytester: pytest.Pytester
         """
     )
     # Workers' output is not relayed; the junit report keeps each test's stdout.
-    result = run(pytester, "-n", "2", "--junitxml=out.xml", "-o", "junit_logging=all")
+    # Workers load every installed plugin; locust and hypothesis are slow to import.
+    fast = ("-p", "no:locust", "-p", "no:hypothesispytest")
+    result = run(pytester, *fast, "-n", "2", "--junitxml=out.xml", "-o", "junit_logging=all")
     result.assert_outcomes(passed=4)
     header = re.search(r"chaoslab: seed=(\d+)", result.stdout.str())
     assert header is not None
