@@ -103,9 +103,6 @@ class Hedging:
     def __repr__(self) -> str:
         return f"Hedging(delay={self.delay!r}, max_attempts={self.max_attempts!r})"
 
-    def _permit(self) -> bool:
-        return self.budget is None or self.budget.try_withdraw()
-
     def _launched(self, attempt: int, started: float) -> None:
         with self._lock:
             self.hedges += 1
@@ -125,91 +122,58 @@ class Hedging:
 
     async def call_async(self, fn: Callable[[], Awaitable[T]]) -> T:
         """Await hedged attempts of `fn()`; losers are cancelled and awaited."""
-        started = self.clock.now()
-        if self.budget is not None:
-            self.budget.deposit()
+        run = _Attempts(self)
         tasks: list[asyncio.Task[T]] = [asyncio.ensure_future(fn())]
-        errors: list[BaseException] = []
         timer: asyncio.Task[None] | None = None
-        limit = self.max_attempts
         try:
             while True:
-                if timer is None and len(tasks) < limit:
+                if timer is None and run.may_hedge():
                     timer = asyncio.ensure_future(self.clock.sleep_async(self.delay))
-                running: set[asyncio.Future[Any]] = {t for t in tasks if not t.done()}
-                if not running:
-                    raise errors[0]
-                waiting = running | ({timer} if timer is not None else set())
+                waiting: set[asyncio.Future[Any]] = {t for t in tasks if not t.done()}
+                if timer is not None:
+                    waiting.add(timer)
                 done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-                winner = self._first_success(tasks, done, errors)
+                winner = _first_success(tasks, done, run)
                 if winner is not None:
-                    self._won(winner, len(tasks))
+                    self._won(winner, run.total)
                     return tasks[winner].result()
                 # The delay passed or an attempt failed: hedge now, if allowed.
                 if timer is not None:
                     timer.cancel()
                 timer = None
-                if len(tasks) < limit:
-                    if self._permit():
-                        tasks.append(asyncio.ensure_future(fn()))
-                        self._launched(len(tasks) - 1, started)
-                    else:
-                        limit = len(tasks)  # budget spent: no more hedges for this call
+                if run.may_hedge() and run.hedge() is not None:
+                    tasks.append(asyncio.ensure_future(fn()))
+                run.give_up_if_over()
         finally:
             await _cancel_all([*tasks, *([timer] if timer else [])])
-
-    def _first_success(
-        self, tasks: list[asyncio.Task[T]], done: set[Any], errors: list[BaseException]
-    ) -> int | None:
-        """The index of a task that succeeded; records handled failures, raises others."""
-        for index, task in enumerate(tasks):
-            if task not in done:
-                continue
-            error = task.exception()
-            if error is None:
-                return index
-            if not isinstance(error, self.on):
-                raise error
-            errors.append(error)
-        return None
 
     # -- threads ---------------------------------------------------------------
 
     def call(self, fn: Callable[[], T]) -> T:
         """Run hedged attempts of `fn()` in worker threads; losers' results are discarded."""
-        started = self.clock.now()
-        if self.budget is not None:
-            self.budget.deposit()
+        run = _Attempts(self)
         answers: queue.SimpleQueue[tuple[int, bool, Any]] = queue.SimpleQueue()
         self._start_thread(fn, 0, answers)
-        attempts, finished, limit = 1, 0, self.max_attempts
-        errors: list[BaseException] = []
-        deadline = started + self.delay
+        deadline = run.started + self.delay
         while True:
-            answer = self._next_answer(answers, deadline if attempts < limit else None)
+            answer = self._next_answer(answers, deadline if run.may_hedge() else None)
             if answer is None:  # the delay passed without an answer, or one failed: hedge
-                if not self._permit():
-                    limit = attempts  # budget spent: wait for the running attempts only
-                    if finished == attempts:
-                        raise errors[0]
-                    continue
-                self._start_thread(fn, attempts, answers)
-                self._launched(attempts, started)
-                attempts += 1
-                deadline = self.clock.now() + self.delay
+                index = run.hedge()
+                if index is None:
+                    run.give_up_if_over()
+                else:
+                    self._start_thread(fn, index, answers)
+                    deadline = self.clock.now() + self.delay
                 continue
             index, ok, value = answer
-            finished += 1
             if ok:
-                self._won(index, attempts)
+                self._won(index, run.total)
                 return cast(T, value)
-            if not isinstance(value, self.on):
-                raise value
-            errors.append(value)
-            if attempts < limit:
+            run.failed(value)
+            if run.may_hedge():
                 deadline = self.clock.now()  # a failure hedges at once
-            elif finished == attempts:
-                raise errors[0]
+            else:
+                run.give_up_if_over()
 
     def _next_answer(
         self, answers: queue.SimpleQueue[tuple[int, bool, Any]], deadline: float | None
@@ -269,3 +233,58 @@ async def _cancel_all(tasks: list[asyncio.Task[Any]]) -> None:
     for task in tasks:  # mark exceptions of failed attempts as retrieved
         if task.done() and not task.cancelled():
             task.exception()
+
+
+class _Attempts:
+    """One hedged call's attempts and the decisions both drivers share: when
+    a hedge may start, what the budget allows, which error ends the call. The
+    drivers only start attempts, wait, and report answers."""
+
+    __slots__ = ("errors", "finished", "hedging", "limit", "started", "total")
+
+    def __init__(self, hedging: Hedging) -> None:
+        self.hedging = hedging
+        self.started = hedging.clock.now()
+        if hedging.budget is not None:
+            hedging.budget.deposit()
+        self.total = 1  # attempts started, the primary included
+        self.finished = 0
+        self.limit = hedging.max_attempts
+        self.errors: list[BaseException] = []
+
+    def may_hedge(self) -> bool:
+        return self.total < self.limit
+
+    def hedge(self) -> int | None:
+        """The index of the attempt to start now, or None: the budget is spent."""
+        hedging = self.hedging
+        if hedging.budget is not None and not hedging.budget.try_withdraw():
+            self.limit = self.total  # wait for the running attempts only
+            return None
+        index = self.total
+        self.total += 1
+        hedging._launched(index, self.started)
+        return index
+
+    def failed(self, error: BaseException) -> None:
+        """Count a failed attempt; an error outside `on` ends the call at once."""
+        self.finished += 1
+        if not isinstance(error, self.hedging.on):
+            raise error
+        self.errors.append(error)
+
+    def give_up_if_over(self) -> None:
+        """Every attempt failed and none may start: raise the first error."""
+        if self.finished == self.total and not self.may_hedge():
+            raise self.errors[0]
+
+
+def _first_success(tasks: list[asyncio.Task[T]], done: set[Any], run: _Attempts) -> int | None:
+    """The index of a task that succeeded; failures are reported to `run`."""
+    for index, task in enumerate(tasks):
+        if task in done:
+            error = task.exception()
+            if error is None:
+                return index
+            run.failed(error)
+    return None

@@ -166,6 +166,20 @@ def test_sync_failure_hedges_at_once_and_all_failing_raises_the_first() -> None:
     assert calls == [0, 1]  # the hedge started without waiting 60 s
 
 
+def test_sync_unhandled_error_returns_at_once_without_a_hedge() -> None:
+    hedging = Hedging(delay=60.0, max_attempts=3, clock=VirtualClock(), on=ConnectionError)
+    calls: list[int] = []
+
+    def fetch() -> str:
+        calls.append(len(calls))
+        raise ValueError("not a transport error")
+
+    with pytest.raises(ValueError, match="not a transport error"):
+        hedging.call(fetch)
+    assert (calls, hedging.hedges) == ([0], 0)
+    assert hedging.join(10)
+
+
 def test_sync_hedging_on_the_system_clock() -> None:
     hedging = Hedging(delay=0.001, clock=SystemClock())
     release = threading.Event()
