@@ -23,7 +23,6 @@ load goes to loopback only unless allowed with allow_remote=True (CLI: --allow-r
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import errno
 import ipaddress
@@ -33,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from chaoslab.clock import Clock, SystemClock
+from chaoslab.clock import Clock
 from chaoslab.errors import ConfigError
 
 __all__ = ["Call", "CallableTarget", "HttpTarget", "Target", "error_kind"]
@@ -210,37 +209,21 @@ class CallableTarget:
         self, *, concurrency: int, request_timeout: float, clock: Clock
     ) -> AsyncIterator[Call]:
         """Yield a wrapper that applies the timeout and turns exceptions into error kinds."""
+        from chaoslab.observe import EventBus
+        from chaoslab.resilience import call_with_timeout_async
+
         fn = self.fn
-        real_time = isinstance(clock, SystemClock)
+        # A request's timeout is a measurement, not a resilience strategy: its
+        # expiries are counted in the slices, and emit no events to the run's bus.
+        quiet = EventBus()
 
         async def call() -> str | None:
             try:
-                if real_time:
-                    async with asyncio.timeout(request_timeout):
-                        await fn()
-                else:
-                    await _on_clock(fn, request_timeout, clock)
+                await call_with_timeout_async(
+                    fn, request_timeout, clock=clock, name="load.request", events=quiet
+                )
             except Exception as exc:  # noqa: BLE001 - any failure of the target is data
                 return error_kind(exc)
             return None
 
         yield call
-
-
-async def _on_clock(fn: Callable[[], Awaitable[object]], limit: float, clock: Clock) -> None:
-    """Await `fn()`, or raise TimeoutError once `limit` seconds pass on `clock`."""
-    work = asyncio.ensure_future(fn())
-    timer = asyncio.ensure_future(clock.sleep_async(limit))
-    try:
-        await asyncio.wait((work, timer), return_when=asyncio.FIRST_COMPLETED)
-    except BaseException:
-        work.cancel()  # the run is being cancelled: take the request with it
-        raise
-    finally:
-        timer.cancel()
-    if not work.done():
-        work.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await work
-        raise TimeoutError(f"no answer within {limit:g} s")
-    work.result()
