@@ -7,6 +7,7 @@ exits 1 on an invalid file; bad usage exits 2.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -107,6 +108,10 @@ def run(
 
     if dry not in (None, "probes", "actions", "activities", "pause"):
         raise typer.BadParameter("one of probes, actions, activities, pause", param_hint="--dry")
+    # Refuse a place the journal (or report) cannot be written before running, not after.
+    _check_writable(journal_path, "--journal-path")
+    if report is not None:
+        _check_writable(report, "--report")
     experiment = _load(file, var or [], var_file or [])
     for note in experiment.notes:
         console.print(f"[yellow]note:[/yellow] {escape(note)}")
@@ -125,7 +130,7 @@ def run(
         raise typer.BadParameter(str(exc)) from None
     try:
         journal = _run_with_display(experiment, options)
-    except ChaoslabError as exc:  # e.g. a declared service or proxy cannot start
+    except (ChaoslabError, OSError) as exc:  # a declared service cannot start, a full disk
         console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None
     _summary(journal, journal_path)
@@ -133,6 +138,17 @@ def run(
         _render_report(journal_path, report)
     ok = journal["status"] == "completed" and not journal["deviated"]
     raise typer.Exit(0 if ok else 1)
+
+
+def _check_writable(path: Path, option: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as exc:
+        raise typer.BadParameter(
+            f"cannot write in {path.parent}: {exc.strerror or exc}", param_hint=option
+        ) from None
 
 
 def _run_with_display(experiment: Experiment, options: Any) -> Journal:
@@ -185,5 +201,11 @@ def _render_report(journal_path: Path, output: Path) -> None:
             highlight=False,
         )
         return
-    html_path, _, _ = write_report(journal_path, output)
+    try:
+        html_path, _, _ = write_report(journal_path, output)
+    except OSError as exc:
+        console.print(
+            f"[red]--report: cannot write {escape(str(output))}:[/red] {escape(str(exc))}"
+        )
+        return
     console.print(f"report: {escape(str(html_path))}")

@@ -42,6 +42,8 @@ class RunOptions:
             raise ValueError(f"rollback strategy: one of {', '.join(ROLLBACK_STRATEGIES)}")
         if self.hypothesis_strategy not in (None, *HYPOTHESIS_STRATEGIES):
             raise ValueError(f"hypothesis strategy: one of {', '.join(HYPOTHESIS_STRATEGIES)}")
+        if self.hypothesis_frequency is not None and not self.hypothesis_frequency > 0:
+            raise ValueError("hypothesis frequency: a number of seconds above 0")
         if self.dry not in (None, *DRY_MODES):
             raise ValueError(f"dry: one of {', '.join(DRY_MODES)}")
 
