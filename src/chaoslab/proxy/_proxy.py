@@ -250,13 +250,12 @@ class Proxy(ToxicShortcuts):
 
     def connection_opened(self, conn: Connection) -> None:
         """Both sides are up."""
-        if self.server.events.active or self.server.recording:
-            self.server.emit(
-                ev.ConnectionOpened(
-                    at=self.server.clock.now(), source=f"proxy:{self.name}",
-                    proxy=self.name, connection=conn.id, client=conn.client_address(),
-                )
-            )  # fmt: skip
+        self.server.emit(
+            ev.ConnectionOpened(
+                at=self.server.clock.now(), source=f"proxy:{self.name}",
+                proxy=self.name, connection=conn.id, client=conn.client_address(),
+            )
+        )  # fmt: skip
 
     def connection_closed(self, conn: Connection, reason: str) -> None:
         """The connection ended."""
@@ -266,14 +265,13 @@ class Proxy(ToxicShortcuts):
         down = conn.downstream.bytes if conn.downstream is not None else 0
         self._closed_totals[0] += up
         self._closed_totals[1] += down
-        if self.server.events.active or self.server.recording:
-            self.server.emit(
-                ev.ConnectionClosed(
-                    at=self.server.clock.now(), source=f"proxy:{self.name}",
-                    proxy=self.name, connection=conn.id, bytes_upstream=up,
-                    bytes_downstream=down, reason=reason,
-                )
-            )  # fmt: skip
+        self.server.emit(
+            ev.ConnectionClosed(
+                at=self.server.clock.now(), source=f"proxy:{self.name}",
+                proxy=self.name, connection=conn.id, bytes_upstream=up,
+                bytes_downstream=down, reason=reason,
+            )
+        )  # fmt: skip
 
     def toxic_applied(self, conn: Connection, link: Link, toxic: Toxic) -> None:
         """A toxicity roll made `toxic` act on one direction of `conn`."""

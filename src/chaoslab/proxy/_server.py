@@ -78,7 +78,6 @@ class ProxyServer:
         self.clock: Clock = clock or SystemClock()
         self.events = events if events is not None else default_bus()
         self.recorder: EventRecorder = _BoundedRecorder()
-        self.recording = True
         self.allow_remote_upstreams = allow_remote_upstreams
         self.lock = threading.RLock()
         self._proxies: dict[str, Proxy] = {}
