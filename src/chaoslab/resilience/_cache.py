@@ -151,8 +151,6 @@ class Cache:
         try:
             value = self._flight(key, fn)
         except self.stale_on as exc:
-            if isinstance(exc, STOPPING):
-                raise
             stale = self._stale(key, entry, read_at, exc)
             if stale is None:
                 raise
@@ -169,8 +167,6 @@ class Cache:
         try:
             value = await self._flight_async(key, fn)
         except self.stale_on as exc:
-            if isinstance(exc, STOPPING):
-                raise
             stale = self._stale(key, entry, read_at, exc)
             if stale is None:
                 raise
@@ -265,6 +261,9 @@ class Cache:
     def _stale(
         self, key: str, entry: CacheEntry | None, read_at: float, exc: BaseException
     ) -> CacheResult[Any] | None:
+        """The stale answer to a failed lookup, or None (the caller re-raises)."""
+        if isinstance(exc, STOPPING):
+            return None  # stopping is not failing: neither counted nor answered
         with self._lock:
             self.stats.errors += 1
         if entry is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 
 import pytest
@@ -86,6 +87,26 @@ def test_errors_outside_stale_on_propagate_even_with_a_stale_value() -> None:
     with pytest.raises(KeyError):
         cache.get("k", lambda: dict[str, str]()["missing"])
     assert cache.get("k", boom) == "v"
+
+
+async def test_stopping_is_never_answered_stale_even_with_stale_on_base_exception() -> None:
+    clock = VirtualClock()
+    cache = Cache(ttl=1.0, clock=clock, stale_on=BaseException)
+    cache.get("k", lambda: "v")
+    clock.advance(2.0)
+
+    def interrupted() -> str:
+        raise KeyboardInterrupt
+
+    async def cancelled() -> str:
+        raise asyncio.CancelledError
+
+    with pytest.raises(KeyboardInterrupt):
+        cache.get("k", interrupted)
+    with pytest.raises(asyncio.CancelledError):
+        await cache.get_async("k", cancelled)
+    assert (cache.stats.errors, cache.stats.stale_served) == (0, 0)
+    assert cache.get("k", boom) == "v"  # a real failure is still answered stale
 
 
 def test_default_stale_ttl_keeps_values_forever() -> None:
