@@ -49,7 +49,6 @@ from chaoslab.proxy._api_models import (
     parse_populate,
 )
 from chaoslab.proxy._api_state import event_dicts, stats_dict, toxic_names, toxic_types
-from chaoslab.proxy._errors import ProxyNotFound
 
 if TYPE_CHECKING:
     from chaoslab.proxy._proxy import Proxy
@@ -84,11 +83,8 @@ class _Api:
         self.lock = asyncio.Lock()
 
     def proxy(self, request: web.Request) -> Proxy:
-        name = request.match_info["proxy"]
-        try:
-            return self.server.get(name)
-        except (KeyError, ProxyNotFound):
-            raise ApiError(404, "proxy not found") from None
+        """The proxy the path names (`ProxyNotFound`, answered 404, if none)."""
+        return self.server.get(request.match_info["proxy"])
 
 
 # --- proxies ---------------------------------------------------------------
@@ -185,15 +181,13 @@ async def _create_toxic(api: _Api, request: web.Request) -> web.Response:
 
 
 def _find_toxic(proxy: Proxy, request: web.Request) -> str:
-    name = request.match_info["toxic"]
-    if name not in toxic_names(proxy):
-        raise ApiError(404, "toxic not found")
-    return name
+    """The toxic the path names (`ToxicNotFound`, answered 404, if none)."""
+    return proxy.get_toxic(request.match_info["toxic"]).name
 
 
 async def _get_toxic(api: _Api, request: web.Request) -> web.Response:
     proxy = api.proxy(request)
-    return _json(proxy.get_toxic(_find_toxic(proxy, request)).to_dict())
+    return _json(proxy.get_toxic(request.match_info["toxic"]).to_dict())
 
 
 async def _update_toxic(api: _Api, request: web.Request) -> web.Response:
