@@ -11,9 +11,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic.dataclasses import dataclass
 
-from chaoslab.adapters import HTTPX_FAULTS, ChaosTransport, StreamCutter, http_point_name
+from chaoslab.adapters import (
+    HTTPX_FAULTS,
+    AsyncChaosTransport,
+    ChaosTransport,
+    StreamCutter,
+    http_point_name,
+)
 from chaoslab.errors import InjectedError, UnsupportedFaultError
-from chaoslab.faults import DropMidStream, Error, Fault, HTTPStatus, Target
+from chaoslab.faults import DropMidStream, Error, Fault, HTTPStatus, Malformed, Target
 from chaoslab.faults._faults import FAULT_TYPES
 from chaoslab.inject import FaultInjector, apply_sync
 
@@ -147,3 +153,33 @@ def test_byte_cut_is_independent_of_chunking(body: bytes, cuts: list[int], n: in
     passed, cut = _cut_all(DropMidStream(after_bytes=n), chunks)
     assert passed == body[:n]
     assert cut == (n <= len(body))
+
+
+async def test_malformed_then_cut_in_both_modes() -> None:
+    # A Malformed body is an httpx.ByteStream, sync and async at once: the
+    # transport's mode, not the stream's type, must pick the cut stream.
+    def upstream(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"real")
+
+    chaos = FaultInjector(seed=1)
+    chaos.inject("http.*", Malformed(payload=b"0123456789"))
+    chaos.inject("http.*", DropMidStream(after_bytes=4))
+    sync = httpx.Client(transport=ChaosTransport(httpx.MockTransport(upstream), chaos))
+    with sync, sync.stream("GET", "https://x.test/a") as response:
+        sync_chunks: list[bytes] = []
+        with pytest.raises(httpx.RemoteProtocolError):
+            sync_chunks.extend(response.iter_raw())
+    transport = AsyncChaosTransport(httpx.MockTransport(upstream), chaos)
+    async with (
+        httpx.AsyncClient(transport=transport) as client,
+        client.stream("GET", "https://x.test/a") as streamed,
+    ):
+        async_chunks: list[bytes] = []
+
+        async def read_all() -> None:
+            async for chunk in streamed.aiter_raw():
+                async_chunks.append(chunk)  # noqa: PERF401 - keep what came before the cut
+
+        with pytest.raises(httpx.RemoteProtocolError):
+            await read_all()
+    assert b"".join(sync_chunks) == b"".join(async_chunks) == b"0123"
