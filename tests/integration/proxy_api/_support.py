@@ -187,8 +187,9 @@ def api_in_thread(**kwargs: object) -> Iterator[str]:
     import asyncio
 
     from chaoslab.proxy._serve import serve
+    from chaoslab.proxy._sync import new_event_loop
 
-    loop = asyncio.new_event_loop()
+    loop = new_event_loop()  # the loop `chaoslab proxy serve` runs on (uvloop when installed)
     stop = asyncio.Event()
     ready = threading.Event()
     box: dict[str, object] = {}
