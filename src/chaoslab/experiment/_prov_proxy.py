@@ -51,7 +51,8 @@ class AddToxic(_Args):
     name: str | None = None
     stream: Literal["upstream", "downstream"] = "downstream"
     toxicity: Annotated[float, Field(ge=0, le=1)] = 1.0
-    attributes: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
+    # Checked against the type's attribute model (numbers, and http_status's body/headers).
+    attributes: dict[str, Any] = Field(default_factory=dict)
     duration: Annotated[float, Field(gt=0)] | None = None
     ramp: ToxicRamp | None = None
     url: str | None = None
@@ -107,7 +108,7 @@ class RemoveToxic(_Args):
 
 
 def _attrs(args: AddToxic, ramp_value: float | None) -> dict[str, Any]:
-    attributes: dict[str, Any] = {k: _number(v) for k, v in args.attributes.items()}
+    attributes = {k: _number(v) if isinstance(v, float) else v for k, v in args.attributes.items()}
     if args.ramp is not None and ramp_value is not None:
         attributes[args.ramp.attribute] = _number(ramp_value)
     return attributes

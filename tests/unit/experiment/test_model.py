@@ -598,3 +598,8 @@ def test_add_toxic_is_checked_against_the_proxy_toxic_table(
         AddToxic.model_validate({"proxy": "api", **fields})
     # The proxy's other types are accepted with their own attributes.
     AddToxic.model_validate({"proxy": "api", "type": "sse_cut", "attributes": {"events": 2}})
+    http = {"status": 429, "retry_after": 1, "body": "slow down", "headers": {"X-A": "b"}}
+    args = AddToxic.model_validate({"proxy": "api", "type": "http_status", "attributes": http})
+    assert args.attributes == http
+    with pytest.raises(ValueError, match=r"attributes\.latency"):
+        AddToxic.model_validate({"proxy": "api", "type": "latency", "attributes": {"latency": -1}})
