@@ -201,6 +201,13 @@ def binaries_for(user: ServiceUser | None, bin_dir: Path, cache: Path) -> Path:
     # installation seen from two places shares one copy.
     binary = binary_path.stat()
     digest = hashlib.sha256(f"{binary.st_size}:{binary.st_mtime_ns}".encode()).hexdigest()[:16]
+    if cache.resolve().is_relative_to(install):
+        # bin_dir is not an installation's bin/ (e.g. /tmp/pg/postgres makes the
+        # "installation" /tmp): copying it into a cache inside it never ends.
+        raise ServiceError(
+            f"{bin_dir} is not reachable by user {user.name} and is not a PostgreSQL "
+            f"installation's bin folder that chaoslab can copy; set ${PG_BIN_ENV} to one"
+        )
     cache.mkdir(mode=0o755, parents=True, exist_ok=True)
     info = cache.stat()
     if info.st_uid != os.geteuid() or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):

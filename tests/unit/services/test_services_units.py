@@ -29,6 +29,7 @@ from chaoslab.services import (
     free_port,
     service_user,
 )
+from chaoslab.services._binaries import ServiceUser, binaries_for
 from chaoslab.services._cleanup import descendants
 
 
@@ -141,6 +142,22 @@ def test_service_user_under_root_is_unprivileged_and_a_bad_name_is_an_error(
     monkeypatch.setenv(SERVICE_USER_ENV, "no-such-user-chaoslab")
     with pytest.raises(ServiceError, match="no such user"):
         service_user()
+
+
+def test_binaries_outside_an_installation_are_refused_not_copied_into_themselves(
+    tmp_path: Path,
+) -> None:
+    """A bin_dir that is not an installation's bin/ (here its "installation" would
+    be tmp_path itself, which holds the cache): a clear error, and nothing copied
+    (the copy used to recurse into itself until the file names grew too long)."""
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    (loose / "postgres").write_bytes(b"")
+    (loose / "postgres").chmod(0o700)  # not runnable by the service user: a copy is due
+    user = ServiceUser(name="nobody", uid=65534, gid=65534)
+    with pytest.raises(ServiceError, match="not a PostgreSQL installation's bin folder"):
+        binaries_for(user, loose, tmp_path / "cache")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["loose"]
 
 
 def test_database_names_are_validated_before_any_sql(tmp_path: Path) -> None:
