@@ -15,51 +15,123 @@ Example:
     ['http 429 (Retry-After 1)']
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from chaoslab._version import __version__
-from chaoslab.clock import Clock, SystemClock, VirtualClock
-from chaoslab.errors import (
-    ChaoslabError,
-    ConfigError,
-    InjectedFault,
-    UnsupportedFaultError,
-)
-from chaoslab.faults import (
-    AfterN,
-    Always,
-    ConnectionRefused,
-    ConnectionReset,
-    DropMidStream,
-    Error,
-    EveryNth,
-    Fault,
-    FirstN,
-    Hang,
-    HTTPStatus,
-    Latency,
-    Malformed,
-    Probability,
-    Ramp,
-    Schedule,
-    Target,
-    Timeout,
-    Window,
-    fault_from_data,
-    schedule_from_data,
-)
-from chaoslab.inject import FaultInjector, Injection, current_injector, injectable
-from chaoslab.observe import Event, EventBus, EventRecorder
-from chaoslab.resilience import (
-    Bulkhead,
-    Cache,
-    CircuitBreaker,
-    CircuitOpenError,
-    CircuitState,
-    Fallback,
-    Pipeline,
-    RateLimiter,
-    RetriesExhausted,
-    Retry,
-)
+
+if TYPE_CHECKING:
+    from chaoslab.clock import Clock, SystemClock, VirtualClock
+    from chaoslab.errors import (
+        ChaoslabError,
+        ConfigError,
+        InjectedFault,
+        UnsupportedFaultError,
+    )
+    from chaoslab.faults import (
+        AfterN,
+        Always,
+        ConnectionRefused,
+        ConnectionReset,
+        DropMidStream,
+        Error,
+        EveryNth,
+        Fault,
+        FirstN,
+        Hang,
+        HTTPStatus,
+        Latency,
+        Malformed,
+        Probability,
+        Ramp,
+        Schedule,
+        Target,
+        Timeout,
+        Window,
+        fault_from_data,
+        schedule_from_data,
+    )
+    from chaoslab.inject import FaultInjector, Injection, current_injector, injectable
+    from chaoslab.observe import Event, EventBus, EventRecorder
+    from chaoslab.resilience import (
+        Bulkhead,
+        Cache,
+        CircuitBreaker,
+        CircuitOpenError,
+        CircuitState,
+        Fallback,
+        Pipeline,
+        RateLimiter,
+        RetriesExhausted,
+        Retry,
+    )
+
+# Names load on first use: the pytest plugin imports this package in every
+# pytest session of every project that installs chaoslab, and the eager
+# imports (pydantic models, the strategies) cost a quarter of a second there.
+_LAZY: dict[str, str] = {
+    "AfterN": "chaoslab.faults",
+    "Always": "chaoslab.faults",
+    "Bulkhead": "chaoslab.resilience",
+    "Cache": "chaoslab.resilience",
+    "ChaoslabError": "chaoslab.errors",
+    "CircuitBreaker": "chaoslab.resilience",
+    "CircuitOpenError": "chaoslab.resilience",
+    "CircuitState": "chaoslab.resilience",
+    "Clock": "chaoslab.clock",
+    "ConfigError": "chaoslab.errors",
+    "ConnectionRefused": "chaoslab.faults",
+    "ConnectionReset": "chaoslab.faults",
+    "DropMidStream": "chaoslab.faults",
+    "Error": "chaoslab.faults",
+    "Event": "chaoslab.observe",
+    "EventBus": "chaoslab.observe",
+    "EventRecorder": "chaoslab.observe",
+    "EveryNth": "chaoslab.faults",
+    "Fallback": "chaoslab.resilience",
+    "Fault": "chaoslab.faults",
+    "FaultInjector": "chaoslab.inject",
+    "FirstN": "chaoslab.faults",
+    "HTTPStatus": "chaoslab.faults",
+    "Hang": "chaoslab.faults",
+    "InjectedFault": "chaoslab.errors",
+    "Injection": "chaoslab.inject",
+    "Latency": "chaoslab.faults",
+    "Malformed": "chaoslab.faults",
+    "Pipeline": "chaoslab.resilience",
+    "Probability": "chaoslab.faults",
+    "Ramp": "chaoslab.faults",
+    "RateLimiter": "chaoslab.resilience",
+    "RetriesExhausted": "chaoslab.resilience",
+    "Retry": "chaoslab.resilience",
+    "Schedule": "chaoslab.faults",
+    "SystemClock": "chaoslab.clock",
+    "Target": "chaoslab.faults",
+    "Timeout": "chaoslab.faults",
+    "UnsupportedFaultError": "chaoslab.errors",
+    "VirtualClock": "chaoslab.clock",
+    "Window": "chaoslab.faults",
+    "current_injector": "chaoslab.inject",
+    "fault_from_data": "chaoslab.faults",
+    "injectable": "chaoslab.inject",
+    "schedule_from_data": "chaoslab.faults",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'chaoslab' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "AfterN",
