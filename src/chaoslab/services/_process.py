@@ -255,16 +255,17 @@ class ProcessService:
 
     def _spawn(self) -> None:
         self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        args = self._arguments()  # subclasses build it (PostgresServer's `command` is empty)
         try:
             self._child = Child.spawn(
-                self._arguments(),
+                args,
                 log_path=self.log_path,
                 cwd=self.workdir,
                 env=self._env,
                 user=self._user,
             )
         except OSError as exc:
-            raise ServiceError(f"{self.name}: cannot run {self._command[0]}: {exc}") from exc
+            raise ServiceError(f"{self.name}: cannot run {args[0]}: {exc}") from exc
 
     def _probe_once(self) -> bool:
         return all(check.probe(self) for check in self._ready)

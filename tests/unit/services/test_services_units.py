@@ -22,6 +22,7 @@ from chaoslab.services import (
     PgAcceptsConnections,
     PortOpen,
     PostgresServer,
+    ProcessService,
     RedisPong,
     ServiceKilled,
     ServiceStarted,
@@ -158,6 +159,18 @@ def test_binaries_outside_an_installation_are_refused_not_copied_into_themselves
     with pytest.raises(ServiceError, match="not a PostgreSQL installation's bin folder"):
         binaries_for(user, loose, tmp_path / "cache")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["loose"]
+
+
+def test_a_subclass_whose_binary_cannot_run_gets_a_clear_error(tmp_path: Path) -> None:
+    """A service that builds its command in `_arguments` (as PostgresServer does,
+    with an empty `command`) names the binary it could not run (was an IndexError)."""
+
+    class Built(ProcessService):
+        def _arguments(self) -> list[str]:
+            return [str(tmp_path / "no-such-server"), "--port", "1"]
+
+    with pytest.raises(ServiceError, match=r"cannot run .*no-such-server"):
+        Built([], name="built", workdir=tmp_path).start()
 
 
 def test_database_names_are_validated_before_any_sql(tmp_path: Path) -> None:
