@@ -17,11 +17,12 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from ._procs import alive, wait_gone
 
 SCRIPT = """
 import json, sys
@@ -44,21 +45,6 @@ if sys.argv[1] == "raise":
 """
 
 
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat[stat.rindex(")") + 2] != "Z"  # a zombie holds nothing but its pid
-
-
-def _wait_gone(pids: list[int], timeout: float = 10.0) -> list[int]:
-    deadline = time.monotonic() + timeout
-    while (alive := [p for p in pids if _alive(p)]) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return alive
-
-
 @pytest.mark.parametrize("ending", ["exit", "raise", "SIGTERM", "SIGKILL"])
 def test_no_server_process_survives_its_python_process(ending: str, tmp_path: Path) -> None:
     """The owning Python process exits normally, raises, gets SIGTERM or gets SIGKILL:
@@ -79,7 +65,7 @@ def test_no_server_process_survives_its_python_process(ending: str, tmp_path: Pa
         line = out.readline()
         assert line, f"the owner script failed:\n{proc.wait(timeout=30)} {err.read()}"
         started: dict[str, list[Any]] = json.loads(line)
-        assert all(_alive(p) for p in started["stable"])  # redis, postmaster, a backend
+        assert all(alive(p) for p in started["stable"])  # redis, postmaster, a backend
         assert len(started["pids"]) >= 6  # with the postmaster's workers
 
         if ending.startswith("SIG"):
@@ -89,7 +75,7 @@ def test_no_server_process_survives_its_python_process(ending: str, tmp_path: Pa
             proc.stdin.write("go\n")
             proc.stdin.flush()
         returncode = proc.wait(timeout=30)
-        assert _wait_gone(started["pids"]) == []
+        assert wait_gone(started["pids"]) == []
     finally:
         proc.kill()
         proc.communicate()

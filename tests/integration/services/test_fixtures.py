@@ -12,8 +12,9 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from ._procs import wait_gone
 
 INNER = """
 import json, os
@@ -65,14 +66,6 @@ def test_factory_servers_are_closed_even_when_the_test_fails(redis_factory, post
 """
 
 
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat[stat.rindex(")") + 2] != "Z"
-
-
 def test_fixtures_isolate_tests_repair_shared_servers_and_leave_nothing_running(
     tmp_path: Path,
 ) -> None:
@@ -99,7 +92,4 @@ def test_fixtures_isolate_tests_repair_shared_servers_and_leave_nothing_running(
     pids = [pid for group in groups for pid in group]
     assert len(groups) == 4
     assert len(pids) >= 4 + 2 * 4  # two postmasters with their workers
-    deadline = time.monotonic() + 10
-    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert [p for p in pids if _alive(p)] == []
+    assert wait_gone(pids) == []
