@@ -43,7 +43,8 @@ def _query(pool: ConnectionPool, sql: str, backends: list[int]) -> None:
 
 
 def _connect_once_a_slot_frees(url: str) -> psycopg.Connection[tuple[object, ...]]:
-    for _ in range(500):  # bounded: 5 s
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
         try:
             return psycopg.connect(url, connect_timeout=5)
         except psycopg.OperationalError as exc:
