@@ -63,8 +63,7 @@ from psycopg import sql
 
 from chaoslab.errors import InjectedFault
 from chaoslab.faults import ConnectionRefused, ConnectionReset, Error, Fault, Hang, Latency, Timeout
-from chaoslab.inject import FaultInjector, current_injector
-from chaoslab.inject._points import declare_family
+from chaoslab.inject import FaultInjector, current_injector, declare_family
 
 __all__ = [
     "PG_CONNECT_POINT",

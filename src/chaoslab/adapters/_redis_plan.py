@@ -17,8 +17,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from chaoslab.errors import InjectedFault
 from chaoslab.faults import ConnectionRefused, ConnectionReset, Error, Fault, Hang, Latency, Timeout
-from chaoslab.inject import FaultInjector, current_injector
-from chaoslab.inject._points import declare_family
+from chaoslab.inject import FaultInjector, current_injector, declare_family
 
 __all__ = [
     "REDIS_FAULTS",
