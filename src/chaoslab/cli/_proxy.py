@@ -24,6 +24,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from chaoslab._net import is_loopback_host
 from chaoslab.cli._app import app, console
 
 if TYPE_CHECKING:
@@ -115,7 +116,7 @@ def serve(
 
     def ready(url: str) -> None:
         console.print(f"chaoslab proxy API listening on {url} (seed {seed})", highlight=False)
-        if not _is_loopback(host):
+        if not is_loopback_host(host):
             err_console.print(
                 f"[yellow]warning:[/yellow] the API on {host} is reachable from other machines; "
                 "anyone who reaches it can create proxies on this one",
@@ -139,17 +140,6 @@ def serve(
     except KeyboardInterrupt:
         pass  # a second Ctrl-C while stopping: stop without a traceback
     console.print("chaoslab proxy stopped", highlight=False)
-
-
-def _is_loopback(host: str) -> bool:
-    import ipaddress
-
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _event_log() -> EventBus:

@@ -25,13 +25,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import ipaddress
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from chaoslab._net import is_loopback_host
 from chaoslab.clock import Clock
 from chaoslab.errors import ConfigError
 
@@ -97,20 +96,6 @@ def error_kind(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def _is_loopback_host(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        pass
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except OSError:
-        return False
-    # Every address the name resolves to must be loopback, or a connection
-    # could go elsewhere.
-    return bool(infos) and all(ipaddress.ip_address(i[4][0]).is_loopback for i in infos)
-
-
 @dataclass(frozen=True, slots=True)
 class HttpTarget:
     """An HTTP endpoint; a response status in `ok_statuses` is a success.
@@ -141,7 +126,7 @@ class HttpTarget:
         parts = urlsplit(self.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ConfigError([("target.url", f"must be an http(s) URL, got {self.url!r}")])
-        if not allow_remote and not _is_loopback_host(parts.hostname):
+        if not allow_remote and not is_loopback_host(parts.hostname):
             raise ConfigError(
                 [
                     (

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 
+from chaoslab._net import is_loopback_host
 from chaoslab.errors import ConfigError
 
 __all__ = ["bind_listener", "check_upstream", "format_address", "parse_address"]
@@ -34,26 +34,12 @@ def format_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        pass
-    try:
-        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except OSError:
-        return False
-    return bool(infos) and all(ipaddress.ip_address(i[4][0]).is_loopback for i in infos)
-
-
 def check_upstream(upstream: object, *, allow_remote: bool) -> tuple[str, int]:
     """Parse an upstream; refuse one outside loopback unless allowed."""
     host, port = parse_address(upstream, "upstream", allow_port_zero=False)
     if not host:
         raise ConfigError([("upstream", f"missing host in address {upstream!r}")])
-    if not allow_remote and not _is_loopback(host):
+    if not allow_remote and not is_loopback_host(host):
         raise ConfigError(
             [
                 (

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import typer
 
-from chaoslab.cli._proxy import _attribute, _is_loopback
+from chaoslab._net import is_loopback_host
+from chaoslab.cli._proxy import _attribute
 
 
 @pytest.mark.parametrize(
@@ -35,4 +36,4 @@ def test_an_attribute_without_key_or_value_is_refused(text: str) -> None:
      ("0.0.0.0", False), ("::", False), ("10.1.2.3", False), ("example.org", False)],
 )  # fmt: skip
 def test_the_api_warns_off_loopback(host: str, loopback: bool) -> None:
-    assert _is_loopback(host) is loopback
+    assert is_loopback_host(host) is loopback
