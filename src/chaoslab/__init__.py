@@ -17,9 +17,9 @@ Example:
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from chaoslab._lazy import lazy_exports as _lazy_exports
 from chaoslab._version import __version__
 
 if TYPE_CHECKING:
@@ -120,19 +120,6 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'chaoslab' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
-
-
 __all__ = [
     "AfterN",
     "Always",
@@ -181,3 +168,5 @@ __all__ = [
     "injectable",
     "schedule_from_data",
 ]
+
+__getattr__, __dir__ = _lazy_exports(__name__, _LAZY, globals())
